@@ -1,0 +1,1 @@
+"""Loaders: one per raw source, each returning a tidy frame plus its suppression counts."""

@@ -1,0 +1,149 @@
+"""Children's social work workforce loaders (DfE), one per file format.
+
+Years are census years: "year N" is the snapshot at 30 September N (flows: the year to then).
+
+* 2015 and 2016 come from the SFR underlying data of the aggregate collection; 2017-2025 from the
+  Explore Education Statistics indicators file of the worker-level collection. Definitions changed
+  between 2016 and 2017 (``aggregate_collection`` flags 2015-2016) and 2015 has no caseload.
+* Output: one row per (DfE 3-digit ``la_code``, ``year``) with published rates and, for 2017+, the
+  counts they are computed from. Joint returns are expanded so that Kingston (314) and Richmond
+  (318) each carry the joint values; the North + West Northamptonshire joint row is coded 928.
+
+Rate definitions (DfE):
+
+.. math::
+
+    \\text{vacancy} = \\frac{\\text{vacancies}}{\\text{vacancies} + \\text{in post}},\\quad
+    \\text{agency} = \\frac{\\text{agency}}{\\text{agency} + \\text{in post}},\\quad
+    \\text{turnover} = \\frac{\\text{leavers}}{\\text{in post}},\\quad
+    \\text{caseload} = \\frac{\\text{cases}}{\\text{case-holding FTE}}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import SchemaError
+from ..geography import check_known_la
+from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, check_years,
+                    read_csv_text, require_columns, to_number)
+
+#: EES indicators columns used -> panel names
+EES_COLUMNS = {
+    "inpost_fte": "inpost_fte",
+    "starters_fte": "starters_fte",
+    "leavers_fte": "leavers_fte",
+    "agency_fte": "agency_fte",
+    "vacancy_fte": "vacancy_fte",
+    "case_holders_fte": "case_holders_fte",
+    "cases": "cases",
+    "working_days_lost_fte": "working_days_lost_fte",
+    "turnover_rate_fte": "turnover_rate",
+    "agency_rate_fte": "agency_rate",
+    "vacancy_rate_fte": "vacancy_rate",
+    "caseload_fte": "caseload",
+    "absence_rate_fte": "absence_rate",
+}
+EES_KEYS = ["time_period", "geographic_level", "old_la_code", "new_la_code", "la_name"]
+
+#: SFR columns (without the _YYYY suffix) -> panel names
+SFR_COLUMNS = {
+    "A1_FTE_ChildrensSocialWorkers": "inpost_fte",
+    "B1_FTE_Starters": "starters_fte",
+    "B2_FTE_Leavers": "leavers_fte",
+    "B3_FTE_TurnoverRate": "turnover_rate",
+    "D1_FTE_AgencyWorkers": "agency_fte",
+    "D2_FTE_AgencyWorkerRate": "agency_rate",
+    "A2_FTE_Vacancies": "vacancy_fte",
+    "A3_FTE_VacancyRate": "vacancy_rate",
+    "C2_FTE_AbsenceRate": "absence_rate",
+}
+SFR_KEYS = ["LA_code (3 digit)", "LA_name", "LA_code (9 digit)"]
+JOINT_CODES = {"314 / 318": ["314", "318"], "940 / 941": ["928"]}
+
+
+def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicators") -> pd.DataFrame:
+    """Load the 2017-2025 EES indicators file: LA rows, long by year, plus the England rows.
+
+    Returns
+    -------
+    DataFrame with ``la_code`` ('ENG' for the national row), ``year``, ``joint_return`` and the
+    measures of :data:`EES_COLUMNS` (panel names), one row per (la_code, year).
+    """
+    raw = read_csv_text(path)
+    require_columns(raw, EES_KEYS + list(EES_COLUMNS), path)
+    levels = set(raw["geographic_level"].dropna())
+    if not {"National", "Local authority"} <= levels:
+        raise SchemaError(f"{path}: column 'geographic_level' lacks 'National' or 'Local authority' "
+                          f"rows; found {sorted(levels)}")
+    keep = raw[raw["geographic_level"].isin(["National", "Local authority"])].copy()
+    keep["year"] = pd.to_numeric(keep["time_period"], errors="raise").astype(int)
+    is_la = keep["geographic_level"] == "Local authority"
+    num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source,
+                    allowed=EES_SYMBOLS, log=log, scope="LA rows")
+    nat = to_number(keep[~is_la], list(EES_COLUMNS), path=path, source=source,
+                    allowed=EES_SYMBOLS, log=log, scope="England row")
+    nat["old_la_code"] = "ENG"
+    out = pd.concat([nat, num]).rename(columns=EES_COLUMNS)
+    # expand joint returns
+    out["joint_return"] = out["old_la_code"].isin(list(JOINT_CODES))
+    out["la_code"] = out["old_la_code"].map(lambda c: JOINT_CODES.get(c, [c]))
+    out = out.explode("la_code")
+    la = out["la_code"] != "ENG"
+    check_known_la(out.loc[la, "la_code"], path, "old_la_code")
+    check_unique(out, ["la_code", "year"], path, "LA-year rows")
+    check_years(out[la], "year", set(range(2017, 2026)), path, min_rows=140)
+    cols = ["la_code", "year", "joint_return", *EES_COLUMNS.values()]
+    return out[cols].sort_values(["year", "la_code"]).reset_index(drop=True)
+
+
+def load_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.DataFrame:
+    """Load one SFR underlying-data file (2015 or 2016 census) to LA rows.
+
+    2016 additionally has ``Average_caseload`` (cases per case-holding FTE), which becomes
+    ``caseload``; 2015 has no caseload. In 2016 Richmond (318) reports ``.`` throughout because
+    Kingston's row is the joint return: Kingston's values are copied to Richmond and both flagged.
+    """
+    raw = read_csv_text(path)
+    wanted = {f"{k}_{year}": v for k, v in SFR_COLUMNS.items()}
+    if year == 2016:
+        wanted["Average_caseload"] = "caseload"
+    require_columns(raw, SFR_KEYS + list(wanted), path)
+    la = raw[raw["LA_code (3 digit)"].notna()].copy()
+    la = la[la["LA_code (3 digit)"].str.strip() != ""]
+    la["la_code"] = la["LA_code (3 digit)"].str.strip()
+    check_known_la(la["la_code"], path, "LA_code (3 digit)")
+    check_unique(la, ["la_code"], path, "LA rows")
+    if len(la) < 140:
+        raise SchemaError(f"{path}: only {len(la)} LA rows (expected about 152); is the file truncated?")
+    num = to_number(la, list(wanted), path=path, source=source, allowed=SFR_SYMBOLS, log=log,
+                    scope="LA rows", thousands=True)
+    num = num.rename(columns=wanted)
+    num["year"] = year
+    num["joint_return"] = False
+    if year >= 2016:
+        k = num["la_code"] == "314"
+        r = num["la_code"] == "318"
+        if k.sum() == 1 and r.sum() == 1 and num.loc[r, list(wanted.values())].isna().all(axis=None):
+            for col in wanted.values():
+                num.loc[r, col] = num.loc[k, col].to_numpy()
+            num.loc[k | r, "joint_return"] = True
+    if "caseload" not in num:
+        num["caseload"] = float("nan")
+    cols = ["la_code", "year", "joint_return", *dict.fromkeys([*SFR_COLUMNS.values(), "caseload"])]
+    return num[cols].sort_values("la_code").reset_index(drop=True)
+
+
+def load_workforce(paths_by_source: dict[str, Path], log: SuppressionLog) -> pd.DataFrame:
+    """All workforce years 2015-2025 for LA rows, with ``aggregate_collection`` flag (2015-2016)."""
+    ees = load_indicators(paths_by_source["csww_indicators"], log)
+    ees = ees[ees["la_code"] != "ENG"]
+    s15 = load_sfr(paths_by_source["csww_sfr_2015"], 2015, log, "csww_sfr_2015")
+    s16 = load_sfr(paths_by_source["csww_sfr_2016"], 2016, log, "csww_sfr_2016")
+    out = pd.concat([s15, s16, ees], ignore_index=True)
+    out["aggregate_collection"] = out["year"] <= 2016
+    out["workforce_source"] = out["year"].map(
+        lambda y: "csww_sfr_2015" if y == 2015 else "csww_sfr_2016" if y == 2016 else "csww_indicators")
+    return out.sort_values(["la_code", "year"]).reset_index(drop=True)
