@@ -98,14 +98,30 @@ def check_known_gss(codes: pd.Series, path: Path | str, column: str) -> None:
         )
 
 
-def to_entity(df: pd.DataFrame, value_cols: list[str], *, keys=("year",)) -> pd.DataFrame:
-    """Sum counts of component LAs into harmonised entities.
+def existence_years() -> pd.DataFrame:
+    """First and last reporting year each DfE code appears in the DfE files (from the register)."""
+    reg = load_register()
+    yrs = reg.assign(first=pd.to_numeric(reg["first_seen_year"]), last=pd.to_numeric(reg["last_seen_year"]))
+    return yrs.groupby("la_code").agg(first=("first", "min"), last=("last", "max"))
 
-    A sum is missing if any component is missing (no partial totals).
+
+def to_entity(df: pd.DataFrame, value_cols: list[str], *, keys=("year",)) -> pd.DataFrame:
+    """Sum counts of component LAs into harmonised entities, column by column.
+
+    A missing value of an LA in a year outside its existence (e.g. a ``z`` row for West
+    Northamptonshire before 2022) is a placeholder and is ignored. Otherwise a sum is missing if
+    any component is missing: no partial totals.
     """
-    df = df.copy()
-    df["la_code"] = df["la_code"].map(entity_of())
-    grp = df.groupby(["la_code", *keys], sort=True)[value_cols]
-    summed = grp.sum(min_count=1)
-    anymiss = grp.apply(lambda g: g.isna().any())
-    return summed.mask(anymiss).reset_index()
+    long = df.melt(id_vars=["la_code", *keys], value_vars=value_cols, var_name="_col", value_name="_v")
+    if "year" in keys:
+        life = existence_years()
+        first = long["la_code"].map(life["first"])
+        last = long["la_code"].map(life["last"])
+        outside = (long["year"] < first) | (long["year"] > last)
+        long = long[~(outside & long["_v"].isna())]
+    long["la_code"] = long["la_code"].map(entity_of())
+    grp = long.groupby(["la_code", *keys, "_col"], sort=True)["_v"]
+    total = grp.sum(min_count=1).where(grp.count().eq(grp.size()))
+    out = total.unstack("_col").reindex(columns=value_cols)
+    out.columns.name = None
+    return out.reset_index()

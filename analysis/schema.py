@@ -60,7 +60,7 @@ INSPECTION_SCHEMA = pa.DataFrameSchema(
 
 def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, name: str) -> None:
     try:
-        schema.validate(df, lazy=True)
+        schema.validate(df.reset_index(drop=True), lazy=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         cases = getattr(exc, "failure_cases", None)
         detail = cases.head(10).to_string() if cases is not None else str(exc)

@@ -1,0 +1,51 @@
+# Social work workforce pressure and Ofsted ratings: build entry points.
+#
+#   make report   set up the environment if needed, then build the report (HTML + PDF)
+#   make test     set up the environment if needed, then run the test suite
+#   make data     rebuild data/derived/ from the raw sources (needs CSC_DATA_MIRROR or internet)
+#
+# The environment is bootstrapped from the lock file: a private uv in .tools/, then
+# `uv sync --frozen` into .venv/. Nothing else needs installing by hand (Python 3.11 must exist).
+
+SHELL := /bin/bash
+PYTHON_BOOT ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+PY := .venv/bin/python
+STAMP := .venv/.synced
+
+# default mirror of the raw files: ../shared/data beside the repository, if present
+ifeq ($(origin CSC_DATA_MIRROR), undefined)
+  ifneq ($(wildcard ../shared/data),)
+    export CSC_DATA_MIRROR := $(abspath ../shared/data)
+  endif
+endif
+
+.PHONY: all setup test data data-check clean-env help
+all: report
+
+help:
+	@sed -n '3,8p' Makefile
+
+setup: $(STAMP)
+
+$(UV):
+	$(PYTHON_BOOT) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON_BOOT)
+	@touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Derived data are committed; `make data` rebuilds them explicitly (raw files needed).
+data: $(STAMP)
+	$(PY) -m analysis.build_data
+
+data-check: $(STAMP)
+	$(PY) -m analysis.build_data --check
+
+clean-env:
+	rm -rf .venv .tools
