@@ -21,7 +21,11 @@ ifeq ($(origin CSC_DATA_MIRROR), undefined)
   endif
 endif
 
-.PHONY: all setup test data data-check clean-env help
+RESULTS := report/outputs/results/results.json
+DERIVED := $(wildcard data/derived/*.csv) data/derived/manifest.json
+MODEL_CODE := $(wildcard analysis/models/*.py) analysis/run_models.py
+
+.PHONY: all setup test data data-check results bench clean-env help
 all: report
 
 help:
@@ -46,6 +50,14 @@ data: $(STAMP)
 
 data-check: $(STAMP)
 	$(PY) -m analysis.build_data --check
+
+# Models: re-fitted only when the derived data or the model code change.
+results: $(RESULTS)
+$(RESULTS): $(DERIVED) $(MODEL_CODE) | $(STAMP)
+	$(PY) -m analysis.run_models
+
+bench: $(STAMP)
+	$(PY) -m analysis.benchmark_models
 
 clean-env:
 	rm -rf .venv .tools

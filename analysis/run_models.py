@@ -1,0 +1,169 @@
+"""Fit every model and write the results: ``python -m analysis.run_models``.
+
+Writes under ``report/outputs/results/``:
+
+* ``results.json``   every model: specification, N, number of LAs, fit statistics, and per term
+                     estimate, SE, statistic, p-value, 95% CI, standardised estimate; Hausman
+                     test; the specifications rejected as not identified, with the reason
+* ``estimates.csv``  the same coefficients as one tidy table (one row per model x term)
+* ``spec_curve.csv`` one row per specification-curve fit x focal term
+
+Reads only the committed derived data. Deterministic: fixed model order, no random numbers,
+floats written with 12 significant digits.
+"""
+
+from __future__ import annotations
+
+import os
+
+# one BLAS thread per process: the specification curve runs in parallel processes
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from . import __version__, paths  # noqa: E402
+from .models.event_study import fit_event_studies  # noqa: E402
+from .models.inspection import fit_inspection_models  # noqa: E402
+from .models.panel import fit_panel, hausman  # noqa: E402
+from .models.results import FitResult  # noqa: E402
+from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel  # noqa: E402
+from .models.spec_curve import run_spec_curve  # noqa: E402
+
+RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
+MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")
+
+
+def load_derived() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the committed panel and inspection table with their intended types."""
+    panel = pd.read_csv(paths.DERIVED / "la_year_panel.csv", dtype={"la_code": str, "gss_code": str})
+    insp = pd.read_csv(paths.DERIVED / "inspections.csv", dtype={"la_code": str, "source_la_code": str},
+                       parse_dates=["start_date", "end_date", "publication_date", "prev_published"])
+    return panel, insp
+
+
+def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
+    """The headline panel models: all five pressure measures; IDACI where identified."""
+    out = []
+    for est in MAIN_ESTIMATORS:
+        within = est in ("fe_twoway", "first_difference")
+        controls = "demand + population" if within else "demand + population + IDACI"
+        out.append((f"panel_{est}_{outcome}",
+                    ModelSpec(estimator=est, outcome=outcome, regressors=PRESSURE, controls=controls,
+                              year_effects=est != "between")))
+    return out
+
+
+def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None) -> dict:
+    """Fit every model; returns a dict of FitResults, tests and the spec-curve table."""
+    mp = prepare_panel(panel)
+    fits: list[FitResult] = []
+    rejected = []
+    for outcome in ("grade_num", "good_or_better"):
+        for model_id, spec in main_specs(outcome):
+            fits.append(fit_panel(spec, mp, model_id=model_id))
+        # documented non-identification: IDACI under LA fixed effects / first differences
+        for est in ("fe_twoway", "first_difference"):
+            spec = ModelSpec(estimator=est, outcome=outcome, regressors=PRESSURE,
+                             controls="demand + population + IDACI")
+            try:
+                fit_panel(spec, mp)
+            except IdentificationError as exc:
+                rejected.append({"spec": spec.label(), "reason": str(exc)})
+    hausman_tests = {
+        outcome: hausman(ModelSpec("fe_twoway", outcome, PRESSURE, "demand + population"),
+                         ModelSpec("random", outcome, PRESSURE, "demand + population"), mp)
+        for outcome in ("grade_num", "good_or_better")}
+    fits.extend(fit_inspection_models(insp, panel))
+    fits.extend(fit_event_studies(panel))
+    curve = run_spec_curve(mp, workers=workers)
+    return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "spec_curve": curve,
+            "cla_interpolated": int(mp["cla_interpolated"].sum())}
+
+
+def _clean(obj):
+    """JSON-safe, platform-stable values (12 significant digits, NaN -> null)."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else float(f"{obj:.12g}")
+    return obj
+
+
+def results_document(out: dict, manifest: dict) -> dict:
+    curve = out["spec_curve"]
+    fitted = curve[curve["status"] == "fitted"]
+    return _clean({
+        "title": "Social work workforce pressure and Ofsted ratings: model results",
+        "version": __version__,
+        "data_manifest": manifest.get("outputs_sha256", {}),
+        "notes": {
+            "standard_errors": "clustered by LA (entity) in every model",
+            "std_estimate": "effect of a one-standard-deviation change (SD in the estimation sample)",
+            "grade_coding": "1 Outstanding, 2 Good, 3 Requires improvement, 4 Inadequate (higher = worse)",
+            "cla_2018": f"children-looked-after rate for 2018 interpolated within LA for "
+                        f"{out['cla_interpolated']} LA-years (no 2018 source)",
+            "sample": "City of London and Isles of Scilly excluded; 2015 has no caseload so models "
+                      "with caseload start in 2016",
+        },
+        "models": [{"model_id": f.model_id, "family": f.family, "spec": f.spec, "stats": f.stats,
+                    "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
+        "hausman": out["hausman"],
+        "not_identified": out["rejected"],
+        "spec_curve": {
+            "n_specifications": int(curve["spec_id"].nunique()),
+            "n_fitted": int(fitted["spec_id"].nunique()),
+            "n_not_identified": int(curve.loc[curve["status"] != "fitted", "spec_id"].nunique()),
+            "by_term": {t: {"median_worse_rating_std": g["worse_rating_std"].median(),
+                            "share_positive": (g["worse_rating_std"] > 0).mean(),
+                            "share_significant_5pct": (g["p_value"] < 0.05).mean(),
+                            "min": g["worse_rating_std"].min(), "max": g["worse_rating_std"].max()}
+                        for t, g in fitted.groupby("term")},
+        },
+    })
+
+
+def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path = paths.DERIVED / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    doc = results_document(out, manifest)
+    files = {
+        "results.json": (json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n").encode(),
+        "estimates.csv": pd.concat([f.tidy() for f in out["fits"]], ignore_index=True)
+                           .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
+        "spec_curve.csv": out["spec_curve"].to_csv(index=False, lineterminator="\n",
+                                                   float_format="%.12g").encode(),
+    }
+    written = {}
+    for name, content in files.items():
+        path = out_dir / name
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+        written[name] = path
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=RESULTS_DIR)
+    ap.add_argument("--workers", type=int, default=None, help="processes for the spec curve (default 2)")
+    args = ap.parse_args(argv)
+    panel, insp = load_derived()
+    written = write_results(fit_all(panel, insp, workers=args.workers), args.out)
+    print("wrote " + ", ".join(str(p) for p in written.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
