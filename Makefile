@@ -1,6 +1,7 @@
 # Social work workforce pressure and Ofsted ratings: build entry points.
 #
 #   make report   set up the environment if needed, then build the report (HTML + PDF)
+#   make release  write releases/v<version>/ (HTML, PDF, results, SHA256SUMS); never overwrites
 #   make test     set up the environment if needed, then run the test suite
 #   make data     rebuild data/derived/ from the raw sources (needs CSC_DATA_MIRROR or internet)
 #
@@ -21,11 +22,19 @@ ifeq ($(origin CSC_DATA_MIRROR), undefined)
   endif
 endif
 
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 RESULTS := report/outputs/results/results.json
+OUTPUT_STAMP := report/outputs/.stamp
+OUTPUT_CODE := $(wildcard analysis/outputs/*.py) data/reference/literature.yml data/sources.toml data/derived/data_dictionary.csv
+RENDER_CODE := $(wildcard analysis/render/*.py)
+QMD := _quarto.yml $(wildcard report/*.qmd) report/references.bib report/style.css
+HTML := _output/report-v$(VERSION).html
+PDF := _output/report-v$(VERSION).pdf
+RELEASE_DIR := releases/v$(VERSION)
 DERIVED := $(wildcard data/derived/*.csv) data/derived/manifest.json
 MODEL_CODE := $(wildcard analysis/models/*.py) analysis/run_models.py
 
-.PHONY: all setup test data data-check results bench clean-env help
+.PHONY: all setup test data data-check results outputs report release bench bench-report clean clean-env help
 all: report
 
 help:
@@ -56,8 +65,30 @@ results: $(RESULTS)
 $(RESULTS): $(DERIVED) $(MODEL_CODE) | $(STAMP)
 	$(PY) -m analysis.run_models
 
+# Figures, tables and in-text numbers: rebuilt when results, data or output code change.
+outputs: $(OUTPUT_STAMP)
+$(OUTPUT_STAMP): $(RESULTS) $(DERIVED) $(OUTPUT_CODE) | $(STAMP)
+	$(PY) -m analysis.outputs.build
+	@touch $@
+
+# Rendering: a prose edit re-runs only this step (Quarto if on PATH, else pandoc + typst).
+report: $(HTML) $(PDF)
+$(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) | $(STAMP)
+	$(PY) -m analysis.outputs.build --build-info-only
+	$(PY) -m analysis.render
+
+# A citable release: versioned folder with HTML, PDF, results and a sha256 manifest.
+release: report
+	$(PY) -m analysis.release --version $(VERSION)
+
 bench: $(STAMP)
 	$(PY) -m analysis.benchmark_models
+
+bench-report: $(STAMP)
+	$(PY) -m analysis.benchmark_report
+
+clean:
+	rm -rf _output _build report/outputs _variables.yml
 
 clean-env:
 	rm -rf .venv .tools

@@ -1,0 +1,72 @@
+"""Shared look and formatting for report outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .. import paths  # noqa: E402
+
+OUT = paths.ROOT / "report" / "outputs"
+FIGURES = OUT / "figures"
+TABLES = OUT / "tables"
+RESULTS = OUT / "results" / "results.json"
+GRADE_ORDER = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+GRADE_PALETTE = dict(zip(GRADE_ORDER, ["#1b7837", "#7fbf7b", "#f4a582", "#b2182b"]))
+MEASURE_LABELS = {
+    "caseload": "Caseload (cases per FTE)", "vacancy_rate": "Vacancy rate (%)",
+    "agency_rate": "Agency worker rate (%)", "turnover_rate": "Turnover rate (%)",
+    "absence_rate": "Sickness absence rate (%)",
+}
+
+
+def theme() -> None:
+    """One theme for every figure."""
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.05,
+                  rc={"figure.dpi": 100, "savefig.dpi": 200, "axes.titleweight": "bold",
+                      "axes.spines.right": False, "axes.spines.top": False,
+                      "svg.hashsalt": "csc", "path.simplify": True})
+
+
+def save(fig, name: str) -> Path:
+    """Save a figure as PNG without time-stamped metadata (byte-stable)."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    path = FIGURES / f"{name}.png"
+    fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def load_results() -> dict:
+    return json.loads(RESULTS.read_text())
+
+
+def model(results: dict, model_id: str) -> dict:
+    for m in results["models"]:
+        if m["model_id"] == model_id:
+            return m
+    raise KeyError(f"model {model_id!r} not in {RESULTS}")
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    return f"{x:,.{digits}f}".replace("-", "−")
+
+
+def fmt_p(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def stars(p: float | None) -> str:
+    if p is None:
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""

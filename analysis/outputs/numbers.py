@@ -1,0 +1,115 @@
+"""The numbers quoted in the report text, written to ``_variables.yml`` for ``{{< var >}}``.
+
+Every value is a string formatted here, so the prose never formats or types a number itself.
+Literature figures (NAO 2016 etc.) come from ``data/reference/literature.yml`` with their source.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import pandas as pd
+import yaml
+
+from .. import __version__, paths
+from ..sources import load_registry
+from .common import fmt, fmt_p, model
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def build_info() -> dict:
+    """Version, release date, git commit and data hashes for the title block."""
+    manifest = yaml.safe_load((paths.DERIVED / "manifest.json").read_text())
+    commit = _git("rev-parse", "--short=10", "HEAD")
+    return {
+        "version": __version__,
+        "commit": commit,
+        "date": _git("log", "-1", "--format=%cs") or "unknown",
+        "panel_sha": manifest["outputs_sha256"]["la_year_panel.csv"][:16],
+        "inspections_sha": manifest["outputs_sha256"]["inspections.csv"][:16],
+    }
+
+
+def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> dict:
+    lit = yaml.safe_load((paths.REFERENCE / "literature.yml").read_text())
+    p = panel[~panel["small_la"]]
+    years = sorted(panel["year"].unique())
+    graded = inspections[inspections["overall_num"].notna()]
+    nat = {}
+    for y in (2017, years[-1]):
+        d = p[p["year"] == y]
+        nat[y] = {"caseload": d["caseload"].median(), "agency": d["agency_rate"].median(),
+                  "vacancy": d["vacancy_rate"].median(), "turnover": d["turnover_rate"].median()}
+    by_grade = p[p["year"] >= 2017].groupby("grade_label")[["caseload", "agency_rate"]].mean()
+    fe = model(results, "panel_fe_twoway_grade_num")
+    pooled = model(results, "panel_pooled_grade_num")
+    fd = model(results, "panel_first_difference_grade_num")
+    ame = model(results, "ologit_ame_good")["coefficients"]
+    orr = model(results, "ologit_odds_ratio")["coefficients"]
+    ev_ag = model(results, "event_inadequate_agency_rate")
+    ev_up = model(results, "event_upgrade_agency_rate")
+    sc = results["spec_curve"]
+    hz = results["hausman"]["grade_num"]
+    v = {
+        "build": build_info(),
+        "lit": {k: str(val["value"]) for k, val in lit.items()},
+        "data": {
+            "first_year": str(years[0]), "last_year": str(years[-1]),
+            "n_las": str(p["la_code"].nunique()),
+            "n_rows": f"{len(panel):,}",
+            "rows_min": str(panel.groupby("year").size().min()),
+            "rows_max": str(panel.groupby("year").size().max()),
+            "n_inspections": str(len(graded)),
+            "n_sif": str(int((graded["framework"] == "SIF").sum())),
+            "n_ilacs": str(int((graded["framework"] == "ILACS").sum())),
+            "n_ungraded": str(int((inspections["framework"] == "ILACS-2026").sum())),
+            "missing_grade_2015": str(int(panel.loc[panel["year"] == 2015, "grade_num"].isna().sum())),
+            "n_sources": str(len(load_registry())),
+        },
+        "nat": {str(y): {k: fmt(val, 1) for k, val in d.items()} for y, d in nat.items()},
+        "grade": {g.split()[0].lower(): {"caseload": fmt(r["caseload"], 1), "agency": fmt(r["agency_rate"], 1)}
+                  for g, r in by_grade.iterrows()},
+        "fe": {t: fmt(fe["coefficients"][t]["std_estimate"], 3) for t in ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"]},
+        "fe_p": {t: fmt_p(fe["coefficients"][t]["p_value"]) for t in ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"]},
+        "pooled": {t: fmt(pooled["coefficients"][t]["std_estimate"], 3) for t in ["caseload", "agency_rate", "vacancy_rate"]},
+        "fd": {t: fmt(fd["coefficients"][t]["std_estimate"], 3) for t in ["caseload", "agency_rate"]},
+        "fd_p": {t: fmt_p(fd["coefficients"][t]["p_value"]) for t in ["caseload", "agency_rate"]},
+        "fe_nobs": f"{fe['stats']['nobs']:,}",
+        "hausman": {"stat": fmt(hz["statistic"], 1), "df": str(hz["df"]), "p": fmt_p(hz["p_value"])},
+        "ologit": {
+            "n": str(model(results, "ologit_logodds")["stats"]["nobs"]),
+            "or_agency": fmt(orr["agency_rate"]["estimate"], 3),
+            "or_caseload": fmt(orr["caseload"]["estimate"], 3),
+            "ame_agency_pp": fmt(100 * ame["agency_rate"]["estimate"], 2),
+            "ame_agency_lo": fmt(100 * ame["agency_rate"]["ci_low"], 2),
+            "ame_agency_hi": fmt(100 * ame["agency_rate"]["ci_high"], 2),
+            "ame_caseload_pp": fmt(100 * ame["caseload"]["estimate"], 2),
+            "ame_caseload_lo": fmt(100 * ame["caseload"]["ci_low"], 2),
+            "ame_caseload_hi": fmt(100 * ame["caseload"]["ci_high"], 2),
+        },
+        "event": {
+            "n_inadequate": str(ev_ag["stats"]["n_events"]),
+            "n_upgrade": str(ev_up["stats"]["n_events"]),
+            "agency_k0": fmt(ev_ag["coefficients"]["k=0"]["estimate"], 1),
+            "agency_k1": fmt(ev_ag["coefficients"]["k=1"]["estimate"], 1),
+            "agency_km3": fmt(ev_ag["coefficients"]["k=-3"]["estimate"], 1),
+            "agency_pre_p": fmt_p(ev_ag["stats"]["pre_trend_wald"]["p_value"]),
+            "upgrade_k3": fmt(ev_up["coefficients"]["k=3"]["estimate"], 1),
+            "upgrade_pre_p": fmt_p(ev_up["stats"]["pre_trend_wald"]["p_value"]),
+        },
+        "sc": {
+            "n_specs": str(sc["n_specifications"]), "n_fitted": str(sc["n_fitted"]),
+            "n_not_identified": str(sc["n_not_identified"]),
+            **{f"{t}_{k}": (f"{100 * b[k]:.0f}%" if k.startswith("share") else fmt(b[k], 3))
+               for t, b in sc["by_term"].items() for k in ("median_worse_rating_std", "share_positive",
+                                                            "share_significant_5pct")},
+        },
+    }
+    return v

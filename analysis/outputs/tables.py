@@ -1,0 +1,145 @@
+"""Tables of the report as markdown pipe tables (captions and labels live in the .qmd)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..sources import load_registry
+from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, model, stars
+
+ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",
+                    "fe_twoway": "LA + year FE", "first_difference": "First diff."}
+CONTROL_LABELS = {"cin_rate": "Children in need per 10k", "cpp_rate": "Child protection plans per 10k",
+                  "cla_rate": "Children looked after per 10k", "log_child_pop": "log child population",
+                  "idaci_2019": "IDACI 2019", "ilacs": "ILACS framework"}
+
+
+def md(df: pd.DataFrame, align: str | None = None) -> str:
+    """Pipe table; ``align`` is one character per column (l/r/c)."""
+    cols = [str(c) for c in df.columns]
+    align = align or "l" + "r" * (len(cols) - 1)
+    # dash counts set pandoc's relative column widths: proportional to the widest cell
+    widths = [max([len(c), *(len(str(v)) for v in df.iloc[:, i])]) for i, c in enumerate(cols)]
+    widths = [min(max(w, 6), 60) for w in widths]
+    rule = {"l": lambda w: ":" + "-" * w, "r": lambda w: "-" * w + ":", "c": lambda w: ":" + "-" * w + ":"}
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|"]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def tbl_sources() -> str:
+    reg = load_registry()
+    rows = [{"Source": s.publication.split(";")[0], "Publisher": s.publisher.split(" (")[0],
+             "Years": s.years or "", "sha256": f"`{s.sha256[:12]}`"} for s in reg.values()]
+    return md(pd.DataFrame(rows), "llll")
+
+
+def tbl_coverage(panel: pd.DataFrame) -> str:
+    cols = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate", "cla_rate", "grade_num"]
+    g = panel.groupby("year")
+    out = pd.DataFrame({"Year": g.size().index, "LAs": g.size().to_numpy()})
+    names = {"caseload": "caseload", "vacancy_rate": "vacancy", "agency_rate": "agency",
+             "turnover_rate": "turnover", "cla_rate": "CLA rate", "grade_num": "grade"}
+    for c in cols:
+        out[f"missing {names[c]}"] = g[c].apply(lambda s: int(s.isna().sum())).to_numpy()
+    return md(out)
+
+
+def tbl_by_grade(panel: pd.DataFrame) -> str:
+    d = panel[(panel["year"] >= 2017) & ~panel["small_la"] & panel["grade_label"].notna()]
+    g = d.groupby("grade_label")
+    out = pd.DataFrame({
+        "Grade in force": GRADE_ORDER,
+        "LA-years": [int(g.size().get(k, 0)) for k in GRADE_ORDER],
+        **{MEASURE_LABELS[m]: [fmt(g[m].mean().get(k), 1) for k in GRADE_ORDER]
+           for m in ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]},
+    })
+    return md(out)
+
+
+def _panel_table(results: dict, outcome: str) -> str:
+    rows = []
+    ids = {e: f"panel_{e}_{outcome}" for e in ESTIMATOR_LABELS}
+    terms = list(MEASURE_LABELS) + list(CONTROL_LABELS)
+    for t in terms:
+        if t == "ilacs":
+            continue
+        label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
+        cells = []
+        for mid in ids.values():
+            c = model(results, mid)["coefficients"].get(t)
+            cells.append("not identified" if c is None and t == "idaci_2019" else
+                         "–" if c is None else f"{fmt(c['estimate'], 3)}{stars(c['p_value'])} ({fmt(c['std_error'], 3)})")
+        rows.append([label, *cells])
+    rows.append(["Year effects", *["no" if e == "between" else "yes" for e in ids]])
+    rows.append(["Observations", *[f"{model(results, m)['stats']['nobs']:,}" for m in ids.values()]])
+    rows.append(["LAs", *[str(model(results, m)["stats"]["n_las"]) for m in ids.values()]])
+    return md(pd.DataFrame(rows, columns=["", *ESTIMATOR_LABELS.values()]))
+
+
+def tbl_panel_grade(results: dict) -> str:
+    return _panel_table(results, "grade_num")
+
+
+def tbl_panel_good(results: dict) -> str:
+    return _panel_table(results, "good_or_better")
+
+
+def tbl_hausman(results: dict) -> str:
+    rows = []
+    for outcome, label in [("grade_num", "Grade (1-4)"), ("good_or_better", "Good or better (0/1)")]:
+        h = results["hausman"][outcome]
+        rows.append([label, fmt(h["statistic"], 1), str(h["df"]), fmt_p(h["p_value"]), f"{h['nobs']:,}"])
+    return md(pd.DataFrame(rows, columns=["Outcome", "χ²", "df", "p-value", "Observations"]))
+
+
+def tbl_inspection(results: dict) -> str:
+    orr = model(results, "ologit_odds_ratio")["coefficients"]
+    ame = model(results, "ologit_ame_good")["coefficients"]
+    lpm = model(results, "lpm_good")["coefficients"]
+    rows = []
+    for t in [*list(MEASURE_LABELS)[:4], *CONTROL_LABELS]:
+        label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
+        o, a, lp = orr[t], ame[t], lpm[t]
+        rows.append([label,
+                     f"{fmt(o['estimate'], 3)} [{fmt(o['ci_low'], 3)}, {fmt(o['ci_high'], 3)}]",
+                     f"{fmt(100 * a['estimate'], 2)} [{fmt(100 * a['ci_low'], 2)}, {fmt(100 * a['ci_high'], 2)}]",
+                     f"{fmt(100 * lp['estimate'], 2)}{stars(lp['p_value'])} ({fmt(100 * lp['std_error'], 2)})"])
+    st = model(results, "ologit_logodds")["stats"]
+    rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
+    return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",
+                                          "AME on P(Good+), pp [95% CI]", "LPM, pp (SE)"]))
+
+
+def tbl_event(results: dict) -> str:
+    rows = []
+    for kind, klabel in [("inadequate", "To Inadequate"), ("upgrade", "Upgrade")]:
+        for outcome in ["agency_rate", "vacancy_rate", "turnover_rate"]:
+            m = model(results, f"event_{kind}_{outcome}")
+            st, co = m["stats"], m["coefficients"]
+            rows.append([klabel, MEASURE_LABELS[outcome].split(" (")[0], str(st["n_events"]),
+                         f"{fmt(co['k=-2']['estimate'], 1)} ({fmt(co['k=-2']['std_error'], 1)})",
+                         f"{fmt(co['k=1']['estimate'], 1)} ({fmt(co['k=1']['std_error'], 1)})",
+                         fmt_p(st["pre_trend_wald"]["p_value"]), fmt_p(st["post_wald"]["p_value"])])
+    return md(pd.DataFrame(rows, columns=["Event", "Outcome (pp)", "Events", "Year −2 (SE)",
+                                          "Year +1 (SE)", "Pre-trend p", "Post p"]), "llrrrrr")
+
+
+def tbl_spec_curve(results: dict) -> str:
+    sc = results["spec_curve"]
+    rows = []
+    for t in ["caseload", "agency_rate", "vacancy_rate"]:
+        b = sc["by_term"][t]
+        rows.append([MEASURE_LABELS[t].split(" (")[0], fmt(b["median_worse_rating_std"], 3),
+                     f"{fmt(b['min'], 3)} to {fmt(b['max'], 3)}", f"{100 * b['share_positive']:.0f}%",
+                     f"{100 * b['share_significant_5pct']:.0f}%"])
+    return md(pd.DataFrame(rows, columns=["Measure", "Median effect per SD", "Range",
+                                          "Worse-rating sign", "p < 0.05"]))
+
+
+def tbl_dictionary(dictionary: pd.DataFrame) -> str:
+    d = dictionary[["table", "column", "meaning", "unit", "missing"]].copy()
+    d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "inspections"})
+    d["column"] = "`" + d["column"] + "`"
+    return md(d.rename(columns=str.capitalize), "lllll")
