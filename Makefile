@@ -74,7 +74,7 @@ $(OUTPUT_STAMP): $(RESULTS) $(DERIVED) $(OUTPUT_CODE) | $(STAMP)
 # Rendering: a prose edit re-runs only this step (Quarto if on PATH, else pandoc + typst).
 report: $(HTML) $(PDF)
 $(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) | $(STAMP)
-	$(PY) -m analysis.outputs.build --build-info-only
+	$(PY) -m analysis.outputs.buildinfo
 	$(PY) -m analysis.render
 
 # A citable release: versioned folder with HTML, PDF, results and a sha256 manifest.

@@ -28,6 +28,7 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from . import __version__, paths  # noqa: E402
+from .derived import load_derived  # noqa: E402,F401 (re-exported)
 from .models.event_study import fit_event_studies  # noqa: E402
 from .models.inspection import fit_inspection_models  # noqa: E402
 from .models.panel import fit_panel, hausman  # noqa: E402
@@ -37,14 +38,6 @@ from .models.spec_curve import run_spec_curve  # noqa: E402
 
 RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
 MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")
-
-
-def load_derived() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the committed panel and inspection table with their intended types."""
-    panel = pd.read_csv(paths.DERIVED / "la_year_panel.csv", dtype={"la_code": str, "gss_code": str})
-    insp = pd.read_csv(paths.DERIVED / "inspections.csv", dtype={"la_code": str, "source_la_code": str},
-                       parse_dates=["start_date", "end_date", "publication_date", "prev_published"])
-    return panel, insp
 
 
 def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:

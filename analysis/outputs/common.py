@@ -66,6 +66,13 @@ def fmt_p(p: float | None) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def fmt_p_prose(p: float | None) -> str:
+    """p-value with its relation sign, for prose: '< 0.001' or '= 0.474'."""
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
 def stars(p: float | None) -> str:
     if p is None:
         return ""

@@ -6,35 +6,14 @@ Literature figures (NAO 2016 etc.) come from ``data/reference/literature.yml`` w
 
 from __future__ import annotations
 
-import subprocess
-
 import pandas as pd
 import yaml
 
-from .. import __version__, paths
+from .. import paths
+from .buildinfo import build_info
 from ..sources import load_registry
-from .common import fmt, fmt_p, model
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=paths.ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def build_info() -> dict:
-    """Version, release date, git commit and data hashes for the title block."""
-    manifest = yaml.safe_load((paths.DERIVED / "manifest.json").read_text())
-    commit = _git("rev-parse", "--short=10", "HEAD")
-    return {
-        "version": __version__,
-        "commit": commit,
-        "date": _git("log", "-1", "--format=%cs") or "unknown",
-        "panel_sha": manifest["outputs_sha256"]["la_year_panel.csv"][:16],
-        "inspections_sha": manifest["outputs_sha256"]["inspections.csv"][:16],
-    }
+from .common import fmt, model
+from .common import fmt_p_prose as fmt_p
 
 
 def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> dict:

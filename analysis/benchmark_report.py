@@ -1,0 +1,81 @@
+"""Benchmark of the report build (``make bench-report``).
+
+Measures, with Make's dependency tracking as users run it:
+
+1. cold ``make report`` from the committed panel (models, outputs, both formats rendered);
+2. no-op ``make report`` (nothing changed);
+3. a prose-only edit of one chapter (only the render step re-runs);
+4. peak resident memory of the largest process in each build (max RSS of children).
+
+For comparison it then executes the same chapters "as Jupyter code cells": each chapter's
+computations in a fresh Python process (Quarto's Jupyter engine starts one kernel per document
+and caches nothing across documents), so every chapter re-imports and re-fits what it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import paths
+
+CHAPTER_CELLS = {
+    "descriptives": "from analysis.derived import load_derived\nfrom analysis.outputs import figures, tables\n"
+                    "p,i=load_derived()\nfigures.fig_national_trends(p); figures.fig_by_rating(p); figures.fig_la_variation(p)\n"
+                    "tables.tbl_by_grade(p); tables.tbl_coverage(p)\n",
+    "panel": "from analysis.run_models import load_derived, main_specs\nfrom analysis.models.panel import fit_panel, hausman\n"
+             "from analysis.models.spec import prepare_panel, ModelSpec, PRESSURE\np,i=load_derived(); mp=prepare_panel(p)\n"
+             "[fit_panel(s, mp) for o in ('grade_num','good_or_better') for _, s in main_specs(o)]\n"
+             "hausman(ModelSpec('fe_twoway','grade_num',PRESSURE,'demand + population'), ModelSpec('random','grade_num',PRESSURE,'demand + population'), mp)\n",
+    "inspections": "from analysis.derived import load_derived\nfrom analysis.models.inspection import fit_inspection_models\n"
+                   "p,i=load_derived(); fit_inspection_models(i,p)\n",
+    "reverse": "from analysis.derived import load_derived\nfrom analysis.models.event_study import fit_event_studies\n"
+               "p,i=load_derived(); fit_event_studies(p)\n",
+    "robustness": "from analysis.derived import load_derived\nfrom analysis.models.spec_curve import run_spec_curve\n"
+                  "from analysis.models.spec import prepare_panel\np,i=load_derived(); run_spec_curve(prepare_panel(p))\n",
+}
+
+
+def _timed(cmd: list[str], **kw) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    wall = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(wall, 2), round(max(peak, before) / 1024, 1)
+
+
+def main() -> int:
+    for p in (paths.ROOT / "report" / "outputs", paths.ROOT / "_output", paths.ROOT / "_build"):
+        shutil.rmtree(p, ignore_errors=True)
+    (paths.ROOT / "_variables.yml").unlink(missing_ok=True)
+    out = {"cpu_count": os.cpu_count()}
+    out["cold_make_report_s"], out["cold_peak_rss_mb"] = _timed(["make", "report"])
+    out["noop_make_report_s"], _ = _timed(["make", "report"])
+    chapter = paths.ROOT / "report" / "limitations.qmd"
+    original = chapter.read_bytes()
+    try:
+        chapter.write_bytes(original + b"\n<!-- benchmark prose edit -->\n")
+        out["prose_edit_make_report_s"], _ = _timed(["make", "report"])
+    finally:
+        chapter.write_bytes(original)
+    subprocess.run(["make", "report"], check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL)
+    cells = {}
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    t0 = time.perf_counter()
+    for name, code in CHAPTER_CELLS.items():
+        cells[name], _ = _timed([sys.executable, "-c", code], env=env)
+    out["jupyter_style_chapters_s"] = cells
+    out["jupyter_style_total_s"] = round(time.perf_counter() - t0, 2)
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
