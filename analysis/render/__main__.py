@@ -17,16 +17,17 @@ from .lite import Book, RenderError, render
 
 
 def quarto_render(out_dir: Path, stem: str) -> dict[str, Path]:
+    """Render with the Quarto CLI. A Quarto book's HTML is a multi-page site in ``_output/``
+    (entry ``index.html``); the typst PDF is ``_output/report.pdf``, copied to the versioned name."""
     subprocess.run(["quarto", "render", "--to", "html"], check=True, cwd=paths.ROOT)
     subprocess.run(["quarto", "render", "--to", "typst"], check=True, cwd=paths.ROOT)
     q_out = paths.ROOT / "_output"
-    written = {}
-    for ext, src in (("html", q_out / "index.html"), ("pdf", q_out / "report.pdf")):
-        if src.exists():
-            dest = out_dir / f"{stem}.{ext}"
-            if src != dest:
-                shutil.copyfile(src, dest)
-            written[ext] = dest
+    written = {"html": q_out / "index.html"}
+    pdf = q_out / "report.pdf"
+    if pdf.exists():
+        dest = out_dir / f"{stem}.pdf"
+        shutil.copyfile(pdf, dest)
+        written["pdf"] = dest
     return written
 
 
