@@ -31,6 +31,8 @@ QMD := _quarto.yml $(wildcard report/*.qmd) report/references.bib report/style.c
 HTML := _output/report-v$(VERSION).html
 PDF := _output/report-v$(VERSION).pdf
 RELEASE_DIR := releases/v$(VERSION)
+# auto: Quarto if on PATH, else the in-project pandoc + typst renderer; or quarto / lite
+RENDER_ENGINE ?= auto
 DERIVED := $(wildcard data/derived/*.csv) data/derived/manifest.json
 MODEL_CODE := $(wildcard analysis/models/*.py) analysis/run_models.py
 
@@ -75,7 +77,7 @@ $(OUTPUT_STAMP): $(RESULTS) $(DERIVED) $(OUTPUT_CODE) | $(STAMP)
 report: $(HTML) $(PDF)
 $(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) | $(STAMP)
 	$(PY) -m analysis.outputs.buildinfo
-	$(PY) -m analysis.render
+	$(PY) -m analysis.render --engine $(RENDER_ENGINE)
 
 # A citable release: versioned folder with HTML, PDF, results and a sha256 manifest.
 release: report
