@@ -110,6 +110,15 @@ def test_html_numbers_equal_pdf_numbers(rendered, pdf_text):
         assert v in html and v.replace("−", "-") in pdf_text.replace("−", "-")
 
 
+def test_every_figure_has_alt_text(rendered):
+    html = rendered[0].read_text(encoding="utf-8")
+    imgs = re.findall(r"<img\b[^>]*>", html)
+    assert len(imgs) == len(_source_labels("fig"))
+    for img in imgs:
+        alt = re.search(r'\salt="([^"]+)"', img)
+        assert alt and len(alt.group(1)) > 30 and not alt.group(1).startswith("Figure"), img[:200]
+
+
 def test_citations_and_bibliography(rendered):
     html = rendered[0].read_text(encoding="utf-8")
     assert 'id="refs"' in html
@@ -131,7 +140,7 @@ def test_unknown_cross_reference_is_an_error():
 
 
 def test_numbering_of_sections_figures_tables_and_appendix():
-    parts = [("# One {#sec-one}\n\n## Sub {#sec-sub}\n\n![cap](x.png){#fig-a}\n\n| a |\n|---|\n| 1 |\n\n: cap {#tbl-a}\n", False),
+    parts = [("# One {#sec-one}\n\n## Sub {#sec-sub}\n\n![cap](x.png){#fig-a fig-alt=\"alt\"}\n\n| a |\n|---|\n| 1 |\n\n: cap {#tbl-a}\n", False),
              ("# Extra {#sec-extra}\n", True)]
     text, num = number_document(parts)
     assert num.labels == {"sec-one": "Chapter 1", "sec-sub": "Section 1.1", "fig-a": "Figure 1",

@@ -144,7 +144,11 @@ def number_document(parts: list[tuple[str, bool]], base_level: int = 1) -> tuple
             ident = re.search(r"#(fig-[\w-]+)", m.group("attr")).group(1)
             num.n_fig += 1
             num.labels[ident] = f"Figure {num.n_fig}"
-            return f"![Figure {num.n_fig}: {m.group('cap')}]({m.group('src')}){{{m.group('attr')}}}"
+            attr = m.group("attr")
+            if "fig-alt=" not in attr:
+                raise RenderError(f"figure #{ident} has no fig-alt text (required for accessibility)")
+            attr = attr.replace("fig-alt=", "alt=")  # Quarto's fig-alt is the <img> alt text
+            return f"![Figure {num.n_fig}: {m.group('cap')}]({m.group('src')}){{{attr}}}"
 
         chapter = FIG_RE.sub(fig, chapter)
 
