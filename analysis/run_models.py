@@ -34,7 +34,7 @@ from .models.inspection import fit_inspection_models  # noqa: E402
 from .models.panel import fit_panel, hausman  # noqa: E402
 from .models.results import FitResult  # noqa: E402
 from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel  # noqa: E402
-from .models.spec_curve import run_spec_curve  # noqa: E402
+from .models.spec_curve import start_spec_curve  # noqa: E402
 
 RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
 MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")
@@ -55,6 +55,7 @@ def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
 def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None) -> dict:
     """Fit every model; returns a dict of FitResults, tests and the spec-curve table."""
     mp = prepare_panel(panel)
+    collect_curve = start_spec_curve(mp, workers=workers)  # runs in worker processes meanwhile
     fits: list[FitResult] = []
     rejected = []
     for outcome in ("grade_num", "good_or_better"):
@@ -74,7 +75,7 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
     fits.extend(fit_event_studies(panel))
-    curve = run_spec_curve(mp, workers=workers)
+    curve = collect_curve()
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "spec_curve": curve,
             "cla_interpolated": int(mp["cla_interpolated"].sum())}
 

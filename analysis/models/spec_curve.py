@@ -60,16 +60,35 @@ def _fit_one(args) -> list[dict]:
     return rows
 
 
-def run_spec_curve(df: pd.DataFrame, workers: int | None = None) -> pd.DataFrame:
-    """Fit every specification (in ``workers`` processes; default: min(2, cpu count))."""
+def start_spec_curve(df: pd.DataFrame, workers: int | None = None):
+    """Submit every specification to ``workers`` processes (default min(2, cpu count)) and return
+    a function that waits for and assembles the table, so the caller can fit other models
+    meanwhile. With one worker the fits run in this process when the function is called."""
     jobs = specifications()
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(df,)) as ex:
-            chunks = list(ex.map(_fit_one, jobs, chunksize=16))
-    else:
+        ex = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(df,))
+        pending = ex.map(_fit_one, jobs, chunksize=16)
+
+        def collect() -> pd.DataFrame:
+            try:
+                return _assemble(list(pending))
+            finally:
+                ex.shutdown()
+        return collect
+
+    def collect_serial() -> pd.DataFrame:
         _init_worker(df)
-        chunks = [_fit_one(j) for j in jobs]
+        return _assemble([_fit_one(j) for j in jobs])
+    return collect_serial
+
+
+def run_spec_curve(df: pd.DataFrame, workers: int | None = None) -> pd.DataFrame:
+    """Fit every specification (in ``workers`` processes; default: min(2, cpu count))."""
+    return start_spec_curve(df, workers)()
+
+
+def _assemble(chunks: list[list[dict]]) -> pd.DataFrame:
     out = pd.DataFrame([row for chunk in chunks for row in chunk])
     out.insert(0, "spec_id", out.groupby(["estimator", "outcome", "regressor_set", "controls", "sample"],
                                          sort=False).ngroup())
