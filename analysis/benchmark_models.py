@@ -7,17 +7,13 @@ the time of each model family measured in-process.
 
 from __future__ import annotations
 
+import json
 import os
-
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
-
-import json  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import resource
+import subprocess
+import sys
+import tempfile
+import time
 
 
 def main() -> int:
@@ -32,7 +28,8 @@ def main() -> int:
     from .models.inspection import fit_inspection_models
     from .models.spec import prepare_panel
     from .models.spec_curve import run_spec_curve
-    from .run_models import fit_all, load_derived
+    from .derived import load_derived
+    from .run_models import fit_all
 
     panel, insp = load_derived()
     mp = prepare_panel(panel)

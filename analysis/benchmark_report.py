@@ -29,7 +29,7 @@ CHAPTER_CELLS = {
     "descriptives": "from analysis.derived import load_derived\nfrom analysis.outputs import figures, tables\n"
                     "p,i=load_derived()\nfigures.fig_national_trends(p); figures.fig_by_rating(p); figures.fig_la_variation(p)\n"
                     "tables.tbl_by_grade(p); tables.tbl_coverage(p)\n",
-    "panel": "from analysis.run_models import load_derived, main_specs\nfrom analysis.models.panel import fit_panel, hausman\n"
+    "panel": "from analysis.derived import load_derived\nfrom analysis.run_models import main_specs\nfrom analysis.models.panel import fit_panel, hausman\n"
              "from analysis.models.spec import prepare_panel, ModelSpec, PRESSURE\np,i=load_derived(); mp=prepare_panel(p)\n"
              "[fit_panel(s, mp) for o in ('grade_num','good_or_better') for _, s in main_specs(o)]\n"
              "hausman(ModelSpec('fe_twoway','grade_num',PRESSURE,'demand + population'), ModelSpec('random','grade_num',PRESSURE,'demand + population'), mp)\n",
@@ -67,7 +67,7 @@ def main() -> int:
         chapter.write_bytes(original)
     subprocess.run(["make", "report"], check=True, cwd=paths.ROOT, stdout=subprocess.DEVNULL)
     cells = {}
-    env = {**os.environ, "PYTHONPATH": str(paths.ROOT), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(paths.ROOT)}  # BLAS threads: set by analysis/__init__
     t0 = time.perf_counter()
     for name, code in CHAPTER_CELLS.items():
         cells[name], _ = _timed([sys.executable, "-c", code], env=env)

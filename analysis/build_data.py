@@ -15,6 +15,7 @@ each through a temporary file renamed into place. Output is byte-identical for i
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -95,7 +96,6 @@ def render(derived: Derived) -> dict[str, bytes]:
         "data_dictionary.csv": to_csv_bytes(derived.dictionary),
         "suppression_counts.csv": to_csv_bytes(derived.suppression),
     }
-    import hashlib
     manifest = {
         "inputs_sha256": derived.inputs,
         "outputs_sha256": {k: hashlib.sha256(v).hexdigest() for k, v in files.items()},

@@ -14,27 +14,21 @@ floats written with 12 significant digits.
 
 from __future__ import annotations
 
-import os
+import argparse
+import json
+import math
+from pathlib import Path
 
-# one BLAS thread per process: the specification curve runs in parallel processes
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
+import pandas as pd
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pandas as pd  # noqa: E402
-
-from . import __version__, paths  # noqa: E402
-from .derived import load_derived  # noqa: E402,F401 (re-exported)
-from .models.event_study import fit_event_studies  # noqa: E402
-from .models.inspection import fit_inspection_models  # noqa: E402
-from .models.panel import fit_panel, hausman  # noqa: E402
-from .models.results import FitResult  # noqa: E402
-from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel  # noqa: E402
-from .models.spec_curve import start_spec_curve  # noqa: E402
+from . import __version__, paths
+from .derived import load_derived
+from .models.event_study import fit_event_studies
+from .models.inspection import fit_inspection_models
+from .models.panel import fit_panel, hausman
+from .models.results import FitResult
+from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel
+from .models.spec_curve import start_spec_curve
 
 RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
 MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")

@@ -8,10 +8,6 @@ case they fail, so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
-
-# one BLAS thread per process (the spec curve forks workers; oversubscription costs 4x)
-for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_v, "1")
 from pathlib import Path
 
 import pytest

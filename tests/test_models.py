@@ -22,7 +22,7 @@ from analysis.models.inspection import (ame_good_or_better, fit_ordered_logit, i
 from analysis.models.panel import design, fit_linearmodels, fit_panel, hausman
 from analysis.models.spec import PRESSURE, IdentificationError, ModelSpec, model_frame, prepare_panel
 from analysis.models.spec_curve import run_spec_curve, specifications
-from analysis.run_models import load_derived
+from analysis.derived import load_derived
 
 COEF_TOL = 1e-8
 SE_RTOL = 1e-6
@@ -45,6 +45,14 @@ def cluster_se(X: np.ndarray, u: np.ndarray, groups: np.ndarray, k_total: int) -
     return np.sqrt(np.diag(xtx_inv @ meat @ xtx_inv) * n / (n - k_total))
 
 
+def dummy_ols(frame: pd.DataFrame, terms: list[str], outcome: str):
+    """OLS of ``outcome`` on ``terms`` plus LA and year dummies (the textbook two-way FE)."""
+    r = frame.reset_index()
+    dummies = pd.get_dummies(r[["la_code", "year"]].astype(str), drop_first=True, dtype=float)
+    X = sm.add_constant(pd.concat([r[terms], dummies], axis=1))
+    return sm.OLS(r[outcome], X).fit(), X, r
+
+
 def spec(est, outcome="grade_num", controls="demand + population", **kw):
     return ModelSpec(estimator=est, outcome=outcome, regressors=PRESSURE, controls=controls, **kw)
 
@@ -55,13 +63,10 @@ def test_fe_twoway_equals_dummy_variable_ols(data, outcome):
     s = spec("fe_twoway", outcome)
     frame = model_frame(s, mp)
     res = fit_linearmodels(s, frame)
-    r = frame.reset_index()
     terms = list(s.covariates)
-    dummies = pd.get_dummies(r[["la_code", "year"]].astype(str), drop_first=True, dtype=float)
-    X = sm.add_constant(pd.concat([r[terms], dummies], axis=1)).to_numpy()
-    ols = sm.OLS(r[outcome].to_numpy(), X).fit()
-    np.testing.assert_allclose(res.params[terms].to_numpy(), ols.params[1:len(terms) + 1], rtol=0, atol=COEF_TOL)
-    se = cluster_se(X, ols.resid, r["la_code"].to_numpy(), X.shape[1])[1:len(terms) + 1]
+    ols, X, r = dummy_ols(frame, terms, outcome)
+    np.testing.assert_allclose(res.params[terms].to_numpy(), ols.params[terms].to_numpy(), rtol=0, atol=COEF_TOL)
+    se = cluster_se(X.to_numpy(), ols.resid.to_numpy(), r["la_code"].to_numpy(), X.shape[1])[1:len(terms) + 1]
     np.testing.assert_allclose(res.std_errors[terms].to_numpy(), se, rtol=SE_RTOL)
 
 
@@ -136,11 +141,8 @@ def test_hausman_against_dummy_regression_fe(data):
     fe_s, re_s = spec("fe_twoway"), spec("random")
     h = hausman(fe_s, re_s, mp)
     frame = model_frame(fe_s, mp)
-    r = frame.reset_index()
     terms = list(fe_s.covariates)
-    dummies = pd.get_dummies(r[["la_code", "year"]].astype(str), drop_first=True, dtype=float)
-    X = sm.add_constant(pd.concat([r[terms], dummies], axis=1))
-    ols = sm.OLS(r[fe_s.outcome], X).fit()
+    ols, _, _ = dummy_ols(frame, terms, fe_s.outcome)
     re = fit_linearmodels(re_s, frame, cov="unadjusted")
     # linearmodels' unadjusted FE variance uses N - K with K counting the absorbed effects, as OLS does
     d = ols.params[terms].to_numpy() - re.params[terms].to_numpy()

@@ -111,3 +111,31 @@ def test_dictionary_documents_every_column(derived):
     assert set(d.loc[d["table"] == "la_year_panel", "column"]) == set(derived.panel.columns)
     assert set(d.loc[d["table"] == "inspections", "column"]) == set(derived.inspections.columns)
     assert d["meaning"].str.len().min() > 5
+
+
+def test_to_entity_sums_components_without_partial_totals():
+    """North (940) + West (941) Northamptonshire sum into entity 928; a missing component makes the
+    total missing; a placeholder row of an LA outside its years of existence is ignored."""
+    from analysis.geography import to_entity
+    df = pd.DataFrame({
+        "la_code": ["928", "940", "941", "940", "941", "940", "941"],
+        "year":    [2019,  2019,  2019,  2022,  2022,  2023,  2023],
+        "v":       [10.0,  np.nan, np.nan, 2.0,  3.0,   4.0,   np.nan],
+    })
+    out = to_entity(df, ["v"]).set_index(["la_code", "year"])["v"]
+    assert out[("928", 2019)] == 10.0        # 940/941 did not exist in 2019: placeholders ignored
+    assert out[("928", 2022)] == 5.0         # summed
+    assert np.isnan(out[("928", 2023)])      # West missing: no partial total
+
+
+def test_to_number_thousands_separators_and_symbols(tmp_path):
+    """'27,700' parses only where thousands separators are declared; elsewhere it is an error."""
+    from analysis.clean.parse import SFR_SYMBOLS, to_number
+    from analysis.errors import SuppressionCodeError
+    df = pd.DataFrame({"v": ["27,700", "x", "-", "12.5"]})
+    log = SuppressionLog()
+    out = to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=log, thousands=True)
+    assert out["v"].iloc[0] == 27700 and np.isnan(out["v"].iloc[1]) and out["v"].iloc[2] == 0.0
+    assert set(log.frame()["symbol"]) == {"x", "-"}
+    with pytest.raises(SuppressionCodeError, match="'27,700'"):
+        to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=SuppressionLog())

@@ -80,6 +80,19 @@ def test_figure_and_table_counts_match_sources(rendered, pdf_text):
     assert f"Table {len(tbls) + 1}:" not in pdf_text
 
 
+def test_long_tables_break_across_pages(rendered):
+    """The data dictionary (~100 rows) cannot fit on one page: it must flow over pages rather than
+    overprint itself at the foot of one (a typst figure that is not allowed to break)."""
+    from pypdf import PdfReader
+    pages = [p.extract_text() for p in PdfReader(rendered[1]).pages]
+    caption = next(i for i, t in enumerate(pages) if "Columns of the derived tables" in t)
+    first = next(i for i, t in enumerate(pages) if i >= caption and "la_code" in t)
+    last = max(i for i, t in enumerate(pages) if "census_in_panel" in t)
+    assert last > first, "the data dictionary is squeezed onto one page"
+    lines = [ln for t in pages[first:last + 1] for ln in t.splitlines()]
+    assert len(lines) > 100
+
+
 def _model(results, model_id):
     return next(m for m in results["models"] if m["model_id"] == model_id)
 

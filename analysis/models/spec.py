@@ -12,7 +12,7 @@ data cannot identify, with a clear :class:`IdentificationError` instead of a num
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -58,7 +58,6 @@ class ModelSpec:
     controls: str = "demand + population"
     sample: str = "all"
     year_effects: bool = True
-    extra_controls: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -78,7 +77,7 @@ class ModelSpec:
 
     @property
     def covariates(self) -> tuple[str, ...]:
-        return (*self.regressors, *CONTROL_SETS[self.controls], *self.extra_controls)
+        return (*self.regressors, *CONTROL_SETS[self.controls])
 
     @property
     def uses_within_variation(self) -> bool:

@@ -14,13 +14,15 @@ CONTROL_LABELS = {"cin_rate": "Children in need per 10k", "cpp_rate": "Child pro
                   "idaci_2019": "IDACI 2019", "ilacs": "ILACS framework"}
 
 
-def md(df: pd.DataFrame, align: str | None = None) -> str:
-    """Pipe table; ``align`` is one character per column (l/r/c)."""
+def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = None) -> str:
+    """Pipe table; ``align`` is one character per column (l/r/c); ``widths`` (relative) override
+    the default, which is proportional to the widest cell of each column."""
     cols = [str(c) for c in df.columns]
     align = align or "l" + "r" * (len(cols) - 1)
     # dash counts set pandoc's relative column widths: proportional to the widest cell
-    widths = [max([len(c), *(len(str(v)) for v in df.iloc[:, i])]) for i, c in enumerate(cols)]
-    widths = [min(max(w, 6), 60) for w in widths]
+    if widths is None:
+        widths = [max([len(c), *(len(str(v)) for v in df.iloc[:, i])]) for i, c in enumerate(cols)]
+        widths = [min(max(w, 6), 60) for w in widths]
     rule = {"l": lambda w: ":" + "-" * w, "r": lambda w: "-" * w + ":", "c": lambda w: ":" + "-" * w + ":"}
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|"]
     for row in df.itertuples(index=False):
@@ -140,6 +142,7 @@ def tbl_spec_curve(results: dict) -> str:
 
 def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     d = dictionary[["table", "column", "meaning", "unit", "missing"]].copy()
-    d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "inspections"})
+    d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "insp."})
     d["column"] = "`" + d["column"] + "`"
-    return md(d.rename(columns=str.capitalize), "lllll")
+    # code is set in a wider (monospace) face: give it room beyond its character count
+    return md(d.rename(columns=str.capitalize), "llllr", widths=[6, 25, 53, 20, 7])

@@ -199,7 +199,8 @@ def metadata(book: Book) -> dict:
 
 TYPST_HEADER = r"""
 #show figure.caption: it => it.body
-#show figure: set block(breakable: false)
+#show figure.where(kind: image): set block(breakable: false)
+#show figure.where(kind: table): set block(breakable: true)
 #show link: set text(fill: rgb("#1a5490"))
 #set table(stroke: 0.4pt + luma(180), inset: 4pt)
 #show table: set text(size: 8pt)
