@@ -60,6 +60,12 @@ def tbl_by_grade(panel: pd.DataFrame) -> str:
     return md(out)
 
 
+def _coef_cell(c: dict) -> str:
+    """'estimate*** (SE)', with enough decimals that small per-10k coefficients are not 0.000."""
+    digits = 3 if max(abs(c["estimate"]), c["std_error"]) >= 0.01 else 5
+    return f"{fmt(c['estimate'], digits)}{stars(c['p_value'])} ({fmt(c['std_error'], digits)})"
+
+
 def _panel_table(results: dict, outcome: str) -> str:
     rows = []
     ids = {e: f"panel_{e}_{outcome}" for e in ESTIMATOR_LABELS}
@@ -72,7 +78,7 @@ def _panel_table(results: dict, outcome: str) -> str:
         for mid in ids.values():
             c = model(results, mid)["coefficients"].get(t)
             cells.append("not identified" if c is None and t == "idaci_2019" else
-                         "–" if c is None else f"{fmt(c['estimate'], 3)}{stars(c['p_value'])} ({fmt(c['std_error'], 3)})")
+                         "–" if c is None else _coef_cell(c))
         rows.append([label, *cells])
     rows.append(["Year effects", *["no" if e == "between" else "yes" for e in ids]])
     rows.append(["Observations", *[f"{model(results, m)['stats']['nobs']:,}" for m in ids.values()]])
