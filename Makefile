@@ -57,10 +57,10 @@ test: $(STAMP)
 
 # Derived data are committed; `make data` rebuilds them explicitly (raw files needed).
 data: $(STAMP)
-	$(PY) -m analysis.build_data
+	$(PY) -m analysis.data.build
 
 data-check: $(STAMP)
-	$(PY) -m analysis.build_data --check
+	$(PY) -m analysis.data.build --check
 
 # Models: re-fitted only when the derived data or the model code change.
 results: $(RESULTS)

@@ -38,7 +38,7 @@ def mirror() -> Path:
 @pytest.fixture(scope="session")
 def source_paths(mirror) -> dict[str, Path]:
     """Verified paths of every registered raw file in the mirror."""
-    from analysis.sources import fetch, load_registry
+    from analysis.data.sources import fetch, load_registry
     mp = pytest.MonkeyPatch()
     mp.setenv(paths.MIRROR_ENV, str(mirror))
     try:
@@ -50,5 +50,5 @@ def source_paths(mirror) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def derived(source_paths):
     """The derived tables rebuilt from the raw files (built once per session)."""
-    from analysis.build_data import build
+    from analysis.data.build import build
     return build(source_paths)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from analysis import build_data, paths
+from analysis import paths
+from analysis.data import build as build_data
 from analysis.errors import (ChecksumError, DuplicateKeyError, SchemaError, SourceUnavailableError,
                              SuppressionCodeError, UnknownAreaError)
-from analysis.sources import fetch, load_registry
+from analysis.data.sources import fetch, load_registry
 
 WF = "csww/csww_indicators_2017_to_2025.csv"
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.clean.parse import SuppressionLog
-from analysis.clean.workforce import load_indicators
+from analysis.data.clean.parse import SuppressionLog
+from analysis.data.clean.workforce import load_indicators
 
 MEASURES = {
     # measure: (numerator columns, denominator columns, scale)

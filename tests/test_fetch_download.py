@@ -12,7 +12,7 @@ import pytest
 
 from analysis import paths
 from analysis.errors import ChecksumError, SourceUnavailableError
-from analysis.sources import fetch, load_registry
+from analysis.data.sources import fetch, load_registry
 
 
 @pytest.fixture

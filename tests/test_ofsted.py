@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.clean.ofsted import load_official_latest
-from analysis.geography import entity_of
+from analysis.data.clean.ofsted import load_official_latest
+from analysis.data.geography import entity_of
 
 AS_AT = pd.Timestamp("2025-03-31")
 

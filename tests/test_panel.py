@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.clean.context import load_cla_published_rates
-from analysis.clean.parse import SuppressionLog
+from analysis.data.clean.context import load_cla_published_rates
+from analysis.data.clean.parse import SuppressionLog
 from analysis.errors import SchemaError
-from analysis.schema import validate_panel
+from analysis.data.schema import validate_panel
 
 
 def test_schema_passes_and_keys_unique(derived):
@@ -116,7 +116,7 @@ def test_dictionary_documents_every_column(derived):
 def test_to_entity_sums_components_without_partial_totals():
     """North (940) + West (941) Northamptonshire sum into entity 928; a missing component makes the
     total missing; a placeholder row of an LA outside its years of existence is ignored."""
-    from analysis.geography import to_entity
+    from analysis.data.geography import to_entity
     df = pd.DataFrame({
         "la_code": ["928", "940", "941", "940", "941", "940", "941"],
         "year":    [2019,  2019,  2019,  2022,  2022,  2023,  2023],
@@ -130,7 +130,7 @@ def test_to_entity_sums_components_without_partial_totals():
 
 def test_to_number_thousands_separators_and_symbols(tmp_path):
     """'27,700' parses only where thousands separators are declared; elsewhere it is an error."""
-    from analysis.clean.parse import SFR_SYMBOLS, to_number
+    from analysis.data.clean.parse import SFR_SYMBOLS, to_number
     from analysis.errors import SuppressionCodeError
     df = pd.DataFrame({"v": ["27,700", "x", "-", "12.5"]})
     log = SuppressionLog()

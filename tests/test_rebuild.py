@@ -7,7 +7,7 @@ import hashlib
 import json
 
 from analysis import paths
-from analysis.build_data import OUTPUTS, build, render
+from analysis.data.build import OUTPUTS, build, render
 
 
 def test_committed_outputs_equal_rebuild(derived):
@@ -26,5 +26,5 @@ def test_manifest_hashes(derived):
     manifest = json.loads((paths.DERIVED / "manifest.json").read_text())
     for name in OUTPUTS:
         assert manifest["outputs_sha256"][name] == hashlib.sha256((paths.DERIVED / name).read_bytes()).hexdigest()
-    from analysis.sources import load_registry
+    from analysis.data.sources import load_registry
     assert manifest["inputs_sha256"] == {k: v.sha256 for k, v in sorted(load_registry().items())}

@@ -11,7 +11,7 @@ import yaml
 
 from .. import paths
 from .buildinfo import build_info
-from ..sources import load_registry
+from ..data.sources import load_registry
 from .common import fmt, model
 from .common import fmt_p_prose as fmt_p
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..sources import load_registry
+from ..data.sources import load_registry
 from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, model, stars
 
 ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",

@@ -20,8 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import paths
-from .errors import ChecksumError, SchemaError, SourceUnavailableError
+from .. import paths
+from ..errors import ChecksumError, SchemaError, SourceUnavailableError
 
 _REQUIRED_FIELDS = (
     "path", "publisher", "publication", "release_date", "url", "url_kind", "licence", "sha256", "bytes",

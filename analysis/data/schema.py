@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .errors import SchemaError
+from ..errors import SchemaError
 
 LA_CODE = pa.Column(str, pa.Check.str_matches(r"^\d{3}$"))
 RATE = pa.Column(float, pa.Check.in_range(0, 100), nullable=True)

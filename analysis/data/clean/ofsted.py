@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SchemaError
+from ...errors import DataError, SchemaError
 from ..geography import check_known_gss, check_known_la, gss_to_la
 from .parse import check_unique, read_csv_text, require_columns
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .errors import SchemaError, UnknownAreaError
+from .. import paths
+from ..errors import SchemaError, UnknownAreaError
 
 #: display names for entities whose register name is not the whole story
 ENTITY_NAMES = {"928": "Northamptonshire (North and West from 2021)"}

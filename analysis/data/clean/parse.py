@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DuplicateKeyError, SchemaError, SuppressionCodeError
+from ...errors import DuplicateKeyError, SchemaError, SuppressionCodeError
 
 #: value each known symbol takes; NaN = missing
 SYMBOL_VALUES: dict[str, float] = {

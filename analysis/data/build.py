@@ -1,4 +1,4 @@
-"""Build the derived data sets from the raw sources: ``python -m analysis.build_data``.
+"""Build the derived data sets from the raw sources: ``python -m analysis.data.build``.
 
 Writes, under ``data/derived/``:
 
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 from .clean import context, ofsted, workforce
 from .clean.parse import SuppressionLog
 from .dictionary import dictionary_frame
-from .errors import DataError
+from ..errors import DataError
 from .inspections import build_inspections, harmonise_inspections
 from .panel import YEARS, build_panel
 from .schema import validate_inspections, validate_panel

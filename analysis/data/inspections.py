@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 from .geography import entity_of
 from .panel import grade_in_force
 

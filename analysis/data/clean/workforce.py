@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import SchemaError
+from ...errors import SchemaError
 from ..geography import check_known_la
 from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, check_years,
                     read_csv_text, require_columns, to_number)
