@@ -33,3 +33,18 @@ class DuplicateKeyError(DataError):
 
 class UnknownAreaError(DataError):
     """An LA code is not in the project's LA register (data/reference/la_register.csv)."""
+
+
+class FileFormatError(DataError):
+    """A raw file cannot be read as what it claims to be: empty, UTF-16, ragged rows, cut short,
+    an unparseable date or time period."""
+
+
+class CoverageError(SchemaError):
+    """A raw file covers fewer years, rows or LAs than expected (header-only, truncated, filtered);
+    the expectations live in ``data/reference/coverage.toml``."""
+
+
+class ImplausibleValueError(DataError):
+    """A value parses but cannot be true: a negative or infinite count, an end date before the
+    start, a publication before fieldwork or in the future, a year of rates given as fractions."""

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import SchemaError
+from ...errors import FileFormatError, SchemaError
 from ..geography import check_known_gss, check_known_la, gss_to_la
-from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, check_years,
+from .coverage import check_coverage
+from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, parse_year,
                     read_csv_text, require_columns, to_number)
 
 EES_LA_KEYS = ["time_period", "geographic_level", "old_la_code", "new_la_code", "la_name"]
@@ -26,18 +27,18 @@ def _ees_la(path: Path, value_col: str, out_col: str, log: SuppressionLog, sourc
     raw = read_csv_text(path)
     need = EES_LA_KEYS + [value_col] + ([row_filter[0]] if row_filter else [])
     require_columns(raw, need, path)
+    raw["year"] = parse_year(raw["time_period"], path, "time_period")
     df = raw[raw["geographic_level"] == "Local authority"].copy()
     if row_filter:
         col, val = row_filter
         if val not in set(df[col]):
             raise SchemaError(f"{path}: column '{col}' has no rows '{val}'; found {sorted(set(df[col]))}")
         df = df[df[col] == val]
-    df["year"] = pd.to_numeric(df["time_period"], errors="raise").astype(int)
     df = df[df["year"].isin(years)]
     df["la_code"] = df["old_la_code"].str.strip()
     check_known_la(df["la_code"], path, "old_la_code")
     check_unique(df, ["la_code", "year"], path, "LA-year rows")
-    check_years(df, "year", years, path, min_rows=140)
+    check_coverage(df, source, path, years=years)
     df = to_number(df, [value_col], path=path, source=source, allowed=EES_SYMBOLS, log=log,
                    scope="LA rows").rename(columns={value_col: out_col})
     return df[["la_code", "year", out_col]].reset_index(drop=True)
@@ -68,8 +69,7 @@ def load_cla_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.
     df["la_code"] = df["geog_c"].str.strip()
     check_known_la(df["la_code"], path, "geog_c")
     check_unique(df, ["la_code"], path, "LA rows")
-    if len(df) < 140:
-        raise SchemaError(f"{path}: only {len(df)} LA rows (expected about 152); is the file truncated?")
+    check_coverage(df, source, path, year_col=None)
     df = to_number(df, [col], path=path, source=source, allowed=SFR_SYMBOLS | {"x"}, log=log,
                    scope="LA rows").rename(columns={col: "cla_count"})
     df["year"] = year
@@ -105,16 +105,21 @@ IOD_SHEETS = {"IDACI": ("IDACI - Average score", "idaci_2019"),
               "IMD": ("IMD - Average score", "imd_2019")}
 
 
-def load_iod(path: Path) -> pd.DataFrame:
+def load_iod(path: Path, source: str = "iod2019_utla") -> pd.DataFrame:
     """IDACI 2019 and IMD 2019 average scores for upper-tier LAs (time-invariant).
 
     The average score is the population-weighted mean of LSOA scores; IDACI is the share of
     children aged 0-15 living in income-deprived families.
     """
+    if path.stat().st_size == 0:
+        raise FileFormatError(f"{path}: the file is empty (0 bytes); restore the original download.")
     try:
         sheets = pd.read_excel(path, sheet_name=list(IOD_SHEETS), engine="openpyxl")
     except ValueError as exc:
         raise SchemaError(f"{path}: expected sheets {list(IOD_SHEETS)} ({exc})") from exc
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors of a damaged workbook
+        raise FileFormatError(f"{path}: cannot be read as an .xlsx workbook ({type(exc).__name__}: "
+                              f"{exc}); restore the original download.") from exc
     out = None
     for sheet, (col, name) in IOD_SHEETS.items():
         df = sheets[sheet]
@@ -123,8 +128,13 @@ def load_iod(path: Path) -> pd.DataFrame:
         codes = df[IOD_CODE_COL].astype(str).str.strip()
         codes = codes.map(lambda c, s=sheet: IOD_CODE_FIXES.get((s, c), c))
         check_known_gss(codes, f"{path}[{sheet}]", IOD_CODE_COL)
-        part = pd.DataFrame({"la_code": codes.map(gss_to_la()), name: pd.to_numeric(df[col], errors="raise")})
+        # spreadsheet row numbers: header on row 1, data from row 2
+        values = df[[col]].set_axis(pd.Index(df.index + 2, name="row"))
+        values = to_number(values, [col], path=Path(f"{path}[{sheet}]"), source=source,
+                           allowed=frozenset(), log=SuppressionLog())
+        part = pd.DataFrame({"la_code": codes.map(gss_to_la()).to_numpy(), name: values[col].to_numpy()})
         check_unique(part, ["la_code"], f"{path}[{sheet}]", "LA rows")
         out = part if out is None else out.merge(part, on="la_code", how="outer", validate="1:1")
     check_known_la(out["la_code"], path, IOD_CODE_COL)
+    check_coverage(out, source, path, year_col=None)
     return out.sort_values("la_code").reset_index(drop=True)

@@ -11,6 +11,11 @@
 
 Grades are coded 1 = Outstanding, 2 = Good, 3 = Requires improvement (to be good),
 4 = Inadequate. Inspections under the framework of 1 April 2026 carry no overall grade.
+
+Every loader rejects (naming file, column, value and line or sheet row) an unparseable or blank
+start or publication date, an end date before the start, a publication before the end of
+fieldwork (or its start where no end is given) or after ``as_of`` (default: today), and checks
+its coverage (rows per framework, LAs, years) against ``data/reference/coverage.toml``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError, SchemaError
+from ...errors import DataError, FileFormatError, SchemaError
 from ..geography import check_known_gss, check_known_la, gss_to_la
-from .parse import check_unique, read_csv_text, require_columns
+from .coverage import check_coverage
+from .parse import (check_date_order, check_not_after, check_unique, parse_dates, read_csv_text,
+                    require_columns)
+from .parse import where as line_of
 
 GRADE_NUM = {
     "outstanding": 1, "good": 2, "requires improvement to be good": 3,
@@ -31,6 +39,8 @@ GRADE_NUM = {
 GRADE_LABEL = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
 SUBJUDGEMENTS = ["leaders", "help_protection", "in_care"]
 
+TRANSCRIBED_DATE_COLUMNS = {"start_date": "inspection_start_date", "end_date": "inspection_end_date",
+                            "publication_date": "publication_date"}
 OFFICIAL_HISTORY_SHEET = "ILACS_inspection_history"
 OFFICIAL_LATEST_SHEET = "Inspections_as_at_31_March"
 OFFICIAL_COLS = {
@@ -49,23 +59,55 @@ def grade_to_num(values: pd.Series, path: Path | str, column: str, allow_blank: 
     """Map grade words to 1-4; unknown words raise, blanks raise unless ``allow_blank``."""
     text = values.astype("string").str.strip().str.lower()
     num = text.map(GRADE_NUM)
-    bad = text.notna() & num.isna()
+    bad = (text.notna() & num.isna()).astype(bool)
     if bad.any():
-        raise SchemaError(f"{path}: column '{column}' has the unknown grade {values[bad].iloc[0]!r}; "
+        raise SchemaError(f"{path}: column '{column}' has the unknown grade {values[bad].iloc[0]!r} "
+                          f"({line_of(values.to_frame(), values[bad].index[0])}); "
                           f"expected one of {sorted(set(GRADE_NUM))}")
     if not allow_blank and text.isna().any():
-        raise SchemaError(f"{path}: column '{column}' has {int(text.isna().sum())} blank grade(s)")
+        first = text[text.isna()].index[0]
+        raise SchemaError(f"{path}: column '{column}' has {int(text.isna().sum())} blank grade(s), "
+                          f"first at {line_of(values.to_frame(), first)}")
     return num.astype("Float64")
 
 
+def check_dates(df: pd.DataFrame, path: Path | str, columns: dict[str, str], as_of: pd.Timestamp | None) -> None:
+    """End not before start; publication not before fieldwork ended (or started) nor after ``as_of``.
+
+    ``columns`` maps the frame's date columns (start_date, end_date, publication_date) to the raw
+    file's column names, for the message.
+    """
+    if "end_date" in df:
+        check_date_order(df, "start_date", "end_date", path,
+                         columns=(columns["start_date"], columns["end_date"]))
+        fieldwork = df["end_date"].fillna(df["start_date"])
+        check_date_order(df.assign(_fieldwork=fieldwork), "_fieldwork", "publication_date", path,
+                         columns=(f"{columns['end_date']}/{columns['start_date']}", columns["publication_date"]),
+                         what=": published before its fieldwork ended")
+    else:
+        check_date_order(df, "start_date", "publication_date", path,
+                         columns=(columns["start_date"], columns["publication_date"]),
+                         what=": published before its fieldwork started")
+    limit = pd.Timestamp.today().normalize() if as_of is None else pd.Timestamp(as_of)
+    check_not_after(df, "publication_date", limit, path, column=columns["publication_date"])
+
+
 def _read_ods_table(path: Path, sheet: str) -> pd.DataFrame:
+    """One sheet (header on row 3); the index is the sheet row number (name ``row``)."""
+    if Path(path).stat().st_size == 0:
+        raise FileFormatError(f"{path}: the file is empty (0 bytes); restore the original download.")
     try:
-        return pd.read_excel(path, sheet_name=sheet, header=2, engine="odf")
+        df = pd.read_excel(path, sheet_name=sheet, header=2, engine="odf")
     except ValueError as exc:
         raise SchemaError(f"{path}: sheet '{sheet}' not found or unreadable ({exc})") from exc
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, XML errors of a damaged spreadsheet
+        raise FileFormatError(f"{path}: cannot be read as an .ods spreadsheet ({type(exc).__name__}: "
+                              f"{exc}); restore the original download.") from exc
+    return df.set_axis(pd.Index(df.index + 4, name="row"))
 
 
-def load_official_history(path: Path) -> pd.DataFrame:
+def load_official_history(path: Path, source: str = "ofsted_outcomes_2025",
+                          as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """All ILACS inspections in the official file, one row per (LA, inspection)."""
     df = _read_ods_table(path, OFFICIAL_HISTORY_SHEET)
     require_columns(df, list(OFFICIAL_COLS) + ["Inspection type"], Path(f"{path}[{OFFICIAL_HISTORY_SHEET}]"))
@@ -79,9 +121,11 @@ def load_official_history(path: Path) -> pd.DataFrame:
     df["inspection_type"] = df["Inspection type"].str.replace("ILACS ", "", regex=False).str.lower()
     df["framework"] = "ILACS"
     df["grade_source"] = "official"
-    df["start_date"] = pd.to_datetime(df["start_date"], errors="raise")
-    df["publication_date"] = pd.to_datetime(df["publication_date"], errors="raise")
+    df["start_date"] = parse_dates(df["start_date"], where, "Inspection date", fmt=None)
+    df["publication_date"] = parse_dates(df["publication_date"], where, "Publication date", fmt=None)
+    check_dates(df, where, {"start_date": "Inspection date", "publication_date": "Publication date"}, as_of)
     check_unique(df, ["la_code", "start_date"], where, "inspections")
+    check_coverage(df.assign(year=df["start_date"].dt.year), source, where, what="inspections")
     return df
 
 
@@ -96,14 +140,14 @@ def load_official_latest(path: Path) -> pd.DataFrame:
         "la_code": df["Local authority area code"].map(gss_to_la()),
         "gss_code": df["Local authority area code"],
         "la_name": df["Local authority name"],
-        "start_date": pd.to_datetime(df["Inspection date"]),
+        "start_date": parse_dates(df["Inspection date"], where, "Inspection date", fmt=None),
         "overall_num": grade_to_num(df["Overall effectiveness"], where, "Overall effectiveness", False),
     })
     check_unique(out, ["la_code"], where, "LA rows")
     return out
 
 
-def load_sif(path: Path) -> pd.DataFrame:
+def load_sif(path: Path, source: str = "ofsted_sif_transcribed", as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """SIF inspections and re-inspections (transcribed grades)."""
     raw = read_csv_text(path)
     cols = ["la_code", "report_type", "inspection_start_date", "inspection_end_date", "publication_date",
@@ -114,20 +158,23 @@ def load_sif(path: Path) -> pd.DataFrame:
         "la_code": raw["la_code"],
         "framework": "SIF",
         "inspection_type": raw["report_type"].str.lower(),
-        "start_date": pd.to_datetime(raw["inspection_start_date"], errors="raise"),
-        "end_date": pd.to_datetime(raw["inspection_end_date"], errors="raise"),
-        "publication_date": pd.to_datetime(raw["publication_date"], errors="raise"),
+        "start_date": parse_dates(raw["inspection_start_date"], path, "inspection_start_date"),
+        "end_date": parse_dates(raw["inspection_end_date"], path, "inspection_end_date", required=False),
+        "publication_date": parse_dates(raw["publication_date"], path, "publication_date"),
         "overall_num": grade_to_num(raw["overall_effectiveness"], path, "overall_effectiveness", False),
         "leaders_num": grade_to_num(raw["leadership"], path, "leadership", True),
         "help_protection_num": grade_to_num(raw["help_and_protection"], path, "help_and_protection", True),
         "in_care_num": grade_to_num(raw["looked_after_permanence"], path, "looked_after_permanence", True),
         "grade_source": "transcribed",
     })
+    check_dates(df, path, TRANSCRIBED_DATE_COLUMNS, as_of)
     check_unique(df, ["la_code", "start_date"], path, "inspections")
+    check_coverage(df.assign(year=df["start_date"].dt.year), source, path, what="inspections")
     return df
 
 
-def load_ilacs_transcribed(path: Path) -> pd.DataFrame:
+def load_ilacs_transcribed(path: Path, source: str = "ofsted_ilacs_transcribed",
+                           as_of: pd.Timestamp | None = None) -> pd.DataFrame:
     """ILACS inspections transcribed from reports (all, including post-April-2026 ungraded)."""
     raw = read_csv_text(path)
     cols = ["la_code", "ilacs_type_jt39", "post_april_2026_framework", "inspection_start_date",
@@ -144,9 +191,9 @@ def load_ilacs_transcribed(path: Path) -> pd.DataFrame:
         "la_code": raw["la_code"],
         "framework": np.where(graded, "ILACS", "ILACS-2026"),
         "inspection_type": raw["ilacs_type_jt39"].fillna("unknown").str.lower(),
-        "start_date": pd.to_datetime(raw["inspection_start_date"], errors="raise"),
-        "end_date": pd.to_datetime(raw["inspection_end_date"], errors="raise"),
-        "publication_date": pd.to_datetime(raw["publication_date"], errors="raise"),
+        "start_date": parse_dates(raw["inspection_start_date"], path, "inspection_start_date"),
+        "end_date": parse_dates(raw["inspection_end_date"], path, "inspection_end_date", required=False),
+        "publication_date": parse_dates(raw["publication_date"], path, "publication_date"),
         "overall_num": grade_to_num(raw["overall_effectiveness"], path, "overall_effectiveness", True),
         "leaders_num": grade_to_num(raw["impact_of_leaders"], path, "impact_of_leaders", True),
         "help_protection_num": grade_to_num(raw["help_and_protection"], path, "help_and_protection", True),
@@ -157,7 +204,9 @@ def load_ilacs_transcribed(path: Path) -> pd.DataFrame:
     if missing_graded.any():
         raise SchemaError(f"{path}: {int(missing_graded.sum())} pre-2026 inspection(s) lack an overall grade, "
                           f"e.g. LA {df.loc[missing_graded, 'la_code'].iloc[0]}")
+    check_dates(df, path, TRANSCRIBED_DATE_COLUMNS, as_of)
     check_unique(df, ["la_code", "start_date"], path, "inspections")
+    check_coverage(df.assign(year=df["start_date"].dt.year), source, path, what="inspections")
     return df
 
 

@@ -25,10 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import SchemaError
+from ...errors import DuplicateKeyError, SchemaError
 from ..geography import check_known_la
-from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, check_years,
-                    read_csv_text, require_columns, to_number)
+from .coverage import check_coverage
+from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_percent_scale, check_unique,
+                    parse_year, read_csv_text, require_columns, to_number)
 
 #: EES indicators columns used -> panel names
 EES_COLUMNS = {
@@ -47,6 +48,9 @@ EES_COLUMNS = {
     "absence_rate_fte": "absence_rate",
 }
 EES_KEYS = ["time_period", "geographic_level", "old_la_code", "new_la_code", "la_name"]
+#: percentage columns (0-100) of each format, checked for a year given as fractions
+EES_PERCENT = ["turnover_rate_fte", "agency_rate_fte", "vacancy_rate_fte", "absence_rate_fte"]
+SFR_PERCENT = ["B3_FTE_TurnoverRate", "D2_FTE_AgencyWorkerRate", "A3_FTE_VacancyRate", "C2_FTE_AbsenceRate"]
 
 #: SFR columns (without the _YYYY suffix) -> panel names
 SFR_COLUMNS = {
@@ -78,11 +82,12 @@ def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicat
     if not {"National", "Local authority"} <= levels:
         raise SchemaError(f"{path}: column 'geographic_level' lacks 'National' or 'Local authority' "
                           f"rows; found {sorted(levels)}")
+    raw["year"] = parse_year(raw["time_period"], path, "time_period")
     keep = raw[raw["geographic_level"].isin(["National", "Local authority"])].copy()
-    keep["year"] = pd.to_numeric(keep["time_period"], errors="raise").astype(int)
     is_la = keep["geographic_level"] == "Local authority"
     num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source,
                     allowed=EES_SYMBOLS, log=log, scope="LA rows")
+    check_percent_scale(num, EES_PERCENT, path)
     nat = to_number(keep[~is_la], list(EES_COLUMNS), path=path, source=source,
                     allowed=EES_SYMBOLS, log=log, scope="England row")
     nat["old_la_code"] = "ENG"
@@ -94,7 +99,7 @@ def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicat
     la = out["la_code"] != "ENG"
     check_known_la(out.loc[la, "la_code"], path, "old_la_code")
     check_unique(out, ["la_code", "year"], path, "LA-year rows")
-    check_years(out[la], "year", set(range(2017, 2026)), path, min_rows=140)
+    check_coverage(out[la], source, path)
     cols = ["la_code", "year", "joint_return", *EES_COLUMNS.values()]
     return out[cols].sort_values(["year", "la_code"]).reset_index(drop=True)
 
@@ -116,10 +121,10 @@ def load_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.Data
     la["la_code"] = la["LA_code (3 digit)"].str.strip()
     check_known_la(la["la_code"], path, "LA_code (3 digit)")
     check_unique(la, ["la_code"], path, "LA rows")
-    if len(la) < 140:
-        raise SchemaError(f"{path}: only {len(la)} LA rows (expected about 152); is the file truncated?")
+    check_coverage(la, source, path, year_col=None)
     num = to_number(la, list(wanted), path=path, source=source, allowed=SFR_SYMBOLS, log=log,
                     scope="LA rows", thousands=True)
+    check_percent_scale(num.assign(year=year), [f"{k}_{year}" for k in SFR_PERCENT], path)
     num = num.rename(columns=wanted)
     num["year"] = year
     num["joint_return"] = False
@@ -142,6 +147,13 @@ def load_workforce(paths_by_source: dict[str, Path], log: SuppressionLog) -> pd.
     ees = ees[ees["la_code"] != "ENG"]
     s15 = load_sfr(paths_by_source["csww_sfr_2015"], 2015, log, "csww_sfr_2015")
     s16 = load_sfr(paths_by_source["csww_sfr_2016"], 2016, log, "csww_sfr_2016")
+    files = {2015: paths_by_source["csww_sfr_2015"], 2016: paths_by_source["csww_sfr_2016"]}
+    for year, sfr_path in files.items():
+        if (ees["year"] == year).any():
+            raise DuplicateKeyError(
+                f"census year {year} is present in two files: {paths_by_source['csww_indicators']} "
+                f"(column 'time_period', value {year}) and {sfr_path}; each year must come from one "
+                f"file (2015-2016 from the SFR files, 2017-2025 from the indicators file).")
     out = pd.concat([s15, s16, ees], ignore_index=True)
     out["aggregate_collection"] = out["year"] <= 2016
     out["workforce_source"] = out["year"].map(
