@@ -230,3 +230,18 @@ def test_one_year_in_two_files_is_a_data_error(damaged, source_paths):
     path = damaged(WF_SID, add_2016)
     with pytest.raises(DuplicateKeyError, match=r"2016.*csww_indicators_2017_to_2025\.csv.*SFR08_2017_UD\.csv"):
         workforce.load_workforce({**source_paths, WF_SID: path}, SuppressionLog())
+
+
+# --- 6. schema failures name LA, year, column and raw source ------------------------------------
+
+def test_schema_failure_names_la_year_column_and_raw_source(damaged, mirror, source_paths):
+    """A caseload of 75 (Darlington, 2019) passes the loader but not the panel schema (3-60)."""
+    lines = (mirror / load_registry()[WF_SID].path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    n = _first_line(lines, "2019,", ",Local authority,", ",841,")
+    path = damaged(WF_SID, lambda ls: _set_cell(ls, n, "caseload_fte", "75"))
+    from analysis.data.build import build
+    with pytest.raises(SchemaError) as info:
+        build({**source_paths, WF_SID: path})
+    msg = str(info.value)
+    assert "LA 841 Darlington, year 2019, column 'caseload' = 75.0" in msg, msg
+    assert "csww_indicators (csww/csww_indicators_2017_to_2025.csv)" in msg, msg

@@ -9,7 +9,9 @@ Writes, under ``data/derived/``:
 * ``manifest.json``          sha256 of every raw input and derived output, row counts
 
 Everything is built and validated in memory first; files are written only if all checks pass,
-each through a temporary file renamed into place. Output is byte-identical for identical inputs.
+and then replaced as a set (:func:`write`): a failure half-way restores the previous set, leaves
+no temporary file behind, and written files get ordinary modes (``0666 & ~umask``, i.e. 0644).
+Output is byte-identical for identical inputs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -105,14 +108,68 @@ def render(derived: Derived) -> dict[str, bytes]:
     return files
 
 
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def write(files: dict[str, bytes], out_dir: Path = paths.DERIVED) -> None:
-    """Write each file atomically (temporary file + rename)."""
+    """Replace the derived files as one set, or not at all.
+
+    1. Stage: every file is written into a fresh hidden directory inside ``out_dir`` (same
+       filesystem, so renames are atomic) with ordinary permissions (``open`` honours the umask:
+       0644 under the usual 022), and flushed to disk.
+    2. Swap: for each file, the current version (if any) is hard-linked into a backup directory,
+       then the staged file is renamed over it.
+    3. On any failure during the swap, every file already replaced is restored from the backup
+       (or removed if it did not exist before), and the error is re-raised.
+    4. The staging and backup directories are always removed (kept only if a rollback itself
+       fails, and then named in the error).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-        os.replace(tmp, out_dir / name)
+    stage = Path(tempfile.mkdtemp(dir=out_dir, prefix=".staging-"))
+    backup = Path(tempfile.mkdtemp(dir=out_dir, prefix=".backup-"))
+    keep_backup = False
+    try:
+        for name, content in files.items():
+            with open(stage / name, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        done: list[tuple[str, bool]] = []  # (name, existed before)
+        try:
+            for name in files:
+                target = out_dir / name
+                existed = target.exists()
+                if existed:
+                    os.link(target, backup / name)
+                os.replace(stage / name, target)
+                done.append((name, existed))
+        except BaseException:
+            try:
+                for name, existed in reversed(done):
+                    if existed:
+                        os.replace(backup / name, out_dir / name)
+                    else:
+                        (out_dir / name).unlink(missing_ok=True)
+            except BaseException as rollback_exc:
+                keep_backup = True
+                raise DataError(f"writing {out_dir} failed and so did restoring the previous files "
+                                f"({rollback_exc}); the previous versions are in {backup}") from rollback_exc
+            raise
+        _fsync_dir(out_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not keep_backup:
+            shutil.rmtree(backup, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
