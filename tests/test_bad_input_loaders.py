@@ -26,7 +26,6 @@ from analysis.data.sources import fetch, load_registry, sha256_of
 from analysis.errors import DataError, DuplicateKeyError, SchemaError
 
 WF_SID = "csww_indicators"
-AS_OF = pd.Timestamp("2026-11-23")  # fixed "today" for the future-publication check
 
 
 @pytest.fixture
@@ -158,19 +157,19 @@ def test_infinite_count_is_rejected(damaged, mirror):
 def test_end_date_before_start_is_rejected(damaged):
     path = damaged("ofsted_ilacs_transcribed", lambda ls: _set_cell(ls, 2, "inspection_end_date", "2019-02-01"))
     with pytest.raises(DataError, match=r"derived_ilacs.*'inspection_end_date'.*2019-02-01.*line 2"):
-        ofsted.load_ilacs_transcribed(path, as_of=AS_OF)
+        ofsted.load_ilacs_transcribed(path)
 
 
 def test_publication_before_fieldwork_is_rejected(damaged):
     path = damaged("ofsted_sif_transcribed", lambda ls: _set_cell(ls, 3, "publication_date", "2017-04-01"))
     with pytest.raises(DataError, match=r"derived_sif.*'publication_date'.*2017-04-01.*line 3"):
-        ofsted.load_sif(path, as_of=AS_OF)
+        ofsted.load_sif(path)
 
 
 def test_publication_in_the_future_is_rejected(damaged):
     path = damaged("ofsted_ilacs_transcribed", lambda ls: _set_cell(ls, 3, "publication_date", "2099-09-04"))
     with pytest.raises(DataError, match=r"derived_ilacs.*'publication_date'.*2099-09-04.*line 3.*future"):
-        ofsted.load_ilacs_transcribed(path, as_of=AS_OF)
+        ofsted.load_ilacs_transcribed(path)
 
 
 def test_rates_as_fractions_in_one_year_are_rejected(damaged):
@@ -245,3 +244,19 @@ def test_schema_failure_names_la_year_column_and_raw_source(damaged, mirror, sou
     msg = str(info.value)
     assert "LA 841 Darlington, year 2019, column 'caseload' = 75.0" in msg, msg
     assert "csww_indicators (csww/csww_indicators_2017_to_2025.csv)" in msg, msg
+
+
+def test_blank_key_is_an_error_not_a_dropped_row(damaged, mirror):
+    """A blank LA code in an LA row used to drop the row silently (it matched no LA)."""
+    lines = (mirror / load_registry()["cpp_d5"].path).read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    n = _first_line(lines, "2024,", ",Local authority,", ",841,")
+    path = damaged("cpp_d5", lambda ls: _set_cell(ls, n, "old_la_code", ""))
+    with pytest.raises(SchemaError, match=rf"d5_cpps.*'old_la_code' is blank at line {n}"):
+        context.load_cpp(path, SuppressionLog(), set(range(2015, 2026)))
+
+
+def test_blank_framework_flag_is_an_error(damaged):
+    """A blank post_april_2026_framework used to make a graded inspection 'ILACS-2026' (ungraded)."""
+    path = damaged("ofsted_ilacs_transcribed", lambda ls: _set_cell(ls, 2, "post_april_2026_framework", ""))
+    with pytest.raises(SchemaError, match=r"derived_ilacs.*'post_april_2026_framework' is blank at line 2"):
+        ofsted.load_ilacs_transcribed(path)

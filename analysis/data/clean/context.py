@@ -16,7 +16,7 @@ from ...errors import FileFormatError, SchemaError
 from ..geography import check_known_gss, check_known_la, gss_to_la
 from .coverage import check_coverage
 from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_unique, parse_year,
-                    read_csv_text, require_columns, to_number)
+                    read_csv_text, require_columns, require_filled, to_number)
 
 EES_LA_KEYS = ["time_period", "geographic_level", "old_la_code", "new_la_code", "la_name"]
 
@@ -27,8 +27,10 @@ def _ees_la(path: Path, value_col: str, out_col: str, log: SuppressionLog, sourc
     raw = read_csv_text(path)
     need = EES_LA_KEYS + [value_col] + ([row_filter[0]] if row_filter else [])
     require_columns(raw, need, path)
+    require_filled(raw, ["geographic_level"], path)
     raw["year"] = parse_year(raw["time_period"], path, "time_period")
     df = raw[raw["geographic_level"] == "Local authority"].copy()
+    require_filled(df, ["old_la_code"] + ([row_filter[0]] if row_filter else []), path, what="LA row")
     if row_filter:
         col, val = row_filter
         if val not in set(df[col]):
@@ -66,6 +68,7 @@ def load_cla_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.
     col = f"CLA_Mar{year}"
     require_columns(raw, ["geog_l", "geog_c", col], path)
     df = raw[raw["geog_l"] == "LA"].copy()
+    require_filled(df, ["geog_c"], path, what="LA row")
     df["la_code"] = df["geog_c"].str.strip()
     check_known_la(df["la_code"], path, "geog_c")
     check_unique(df, ["la_code"], path, "LA rows")

@@ -29,7 +29,7 @@ from ...errors import DataError, FileFormatError, SchemaError
 from ..geography import check_known_gss, check_known_la, gss_to_la
 from .coverage import check_coverage
 from .parse import (check_date_order, check_not_after, check_unique, parse_dates, read_csv_text,
-                    require_columns)
+                    require_columns, require_filled)
 from .parse import where as line_of
 
 GRADE_NUM = {
@@ -113,6 +113,7 @@ def load_official_history(path: Path, source: str = "ofsted_outcomes_2025",
     require_columns(df, list(OFFICIAL_COLS) + ["Inspection type"], Path(f"{path}[{OFFICIAL_HISTORY_SHEET}]"))
     df = df.rename(columns=OFFICIAL_COLS)
     where = f"{path}[{OFFICIAL_HISTORY_SHEET}]"
+    require_filled(df, ["gss_code"], where, what="inspection")
     check_known_gss(df["gss_code"], where, "Local authority area code")
     df["la_code"] = df["gss_code"].map(gss_to_la())
     df["overall_num"] = grade_to_num(df["overall"], where, "Overall effectiveness", allow_blank=False)
@@ -153,6 +154,7 @@ def load_sif(path: Path, source: str = "ofsted_sif_transcribed", as_of: pd.Times
     cols = ["la_code", "report_type", "inspection_start_date", "inspection_end_date", "publication_date",
             "overall_effectiveness", "help_and_protection", "looked_after_permanence", "leadership"]
     require_columns(raw, cols, path)
+    require_filled(raw, ["la_code", "report_type"], path, what="inspection")
     check_known_la(raw["la_code"], path, "la_code")
     df = pd.DataFrame({
         "la_code": raw["la_code"],
@@ -181,6 +183,7 @@ def load_ilacs_transcribed(path: Path, source: str = "ofsted_ilacs_transcribed",
             "inspection_end_date", "publication_date", "overall_effectiveness", "impact_of_leaders",
             "help_and_protection", "in_care", "in_care_and_care_leavers"]
     require_columns(raw, cols, path)
+    require_filled(raw, ["la_code", "post_april_2026_framework"], path, what="inspection")
     check_known_la(raw["la_code"], path, "la_code")
     post = raw["post_april_2026_framework"].str.strip().str.lower()
     if not set(post.dropna()) <= {"yes", "no"}:

@@ -166,6 +166,21 @@ def require_columns(df: pd.DataFrame, columns: list[str] | tuple[str, ...], path
         )
 
 
+def require_filled(df: pd.DataFrame, columns: list[str], path: Path | str, *, what: str = "row") -> None:
+    """Raise SchemaError for a blank cell in a column every ``what`` must fill (keys, periods).
+
+    A blank key would otherwise drop its row silently (it matches no LA and no year).
+    """
+    for col in columns:
+        blank = (df[col].isna() | (df[col].astype("string").str.strip() == "")).fillna(True).astype(bool)
+        if blank.any():
+            first = blank[blank].index[0]
+            raise SchemaError(
+                f"{path}: column '{col}' is blank at {where(df, first)} ({int(blank.sum())} such "
+                f"{what}(s)); it is required (a key), so the row cannot be placed."
+            )
+
+
 def to_number(
     df: pd.DataFrame,
     columns: list[str],

@@ -29,7 +29,7 @@ from ...errors import DuplicateKeyError, SchemaError
 from ..geography import check_known_la
 from .coverage import check_coverage
 from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_percent_scale, check_unique,
-                    parse_year, read_csv_text, require_columns, to_number)
+                    parse_year, read_csv_text, require_columns, require_filled, to_number)
 
 #: EES indicators columns used -> panel names
 EES_COLUMNS = {
@@ -82,8 +82,10 @@ def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicat
     if not {"National", "Local authority"} <= levels:
         raise SchemaError(f"{path}: column 'geographic_level' lacks 'National' or 'Local authority' "
                           f"rows; found {sorted(levels)}")
+    require_filled(raw, ["geographic_level"], path)
     raw["year"] = parse_year(raw["time_period"], path, "time_period")
     keep = raw[raw["geographic_level"].isin(["National", "Local authority"])].copy()
+    require_filled(keep[keep["geographic_level"] == "Local authority"], ["old_la_code"], path, what="LA row")
     is_la = keep["geographic_level"] == "Local authority"
     num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source,
                     allowed=EES_SYMBOLS, log=log, scope="LA rows")
@@ -116,6 +118,8 @@ def load_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.Data
     if year == 2016:
         wanted["Average_caseload"] = "caseload"
     require_columns(raw, SFR_KEYS + list(wanted), path)
+    named = raw["LA_name"].notna() | raw["LA_code (9 digit)"].notna()
+    require_filled(raw[named], ["LA_code (3 digit)"], path, what="LA row")
     la = raw[raw["LA_code (3 digit)"].notna()].copy()
     la = la[la["LA_code (3 digit)"].str.strip() != ""]
     la["la_code"] = la["LA_code (3 digit)"].str.strip()
