@@ -66,3 +66,51 @@ def test_umask_is_honoured(out):
     finally:
         os.umask(old_umask)
     assert {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o640}
+
+
+# --- raw-file download cache: ordinary mode, no stray temporary file ----------------------------
+
+@pytest.fixture
+def www(tmp_path, monkeypatch):
+    import functools
+    import http.server
+    import threading
+
+    from analysis import paths
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.delenv(paths.MIRROR_ENV, raising=False)
+    monkeypatch.setattr(paths, "RAW_CACHE", tmp_path / "cache")
+    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", tmp_path / "cache"
+    httpd.shutdown()
+
+
+def test_downloaded_file_has_ordinary_mode(mirror, www):
+    import dataclasses
+
+    from analysis.data.sources import fetch, load_registry
+    root, base, cache = www
+    src = dataclasses.replace(load_registry()["iod2019_utla"], url=f"{base}/file11.xlsx")
+    (root / "file11.xlsx").write_bytes((mirror / src.path).read_bytes())
+    old_umask = os.umask(0o022)
+    try:
+        path = fetch(src)
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert [p.name for p in path.parent.iterdir()] == [path.name], "no temporary file left beside it"
+
+
+def test_failed_download_leaves_no_temporary_file(www):
+    import dataclasses
+
+    from analysis.data.sources import fetch, load_registry
+    from analysis.errors import SourceUnavailableError
+    _, base, cache = www
+    src = dataclasses.replace(load_registry()["iod2019_utla"], url=f"{base}/missing.xlsx")
+    with pytest.raises(SourceUnavailableError):
+        fetch(src)
+    assert not [p for p in cache.rglob("*") if p.is_file()], "a failed download must leave nothing"

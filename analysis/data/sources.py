@@ -13,6 +13,7 @@ Raw files are never modified: loaders read them in place.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import tomllib
@@ -107,17 +108,27 @@ def verify(source: Source, path: Path) -> Path:
 
 
 def _download(source: Source, dest: Path) -> None:
+    """Download into a temporary file beside ``dest``, verify, then rename into place.
+
+    The temporary file is removed on any failure (network error, checksum mismatch,
+    interruption), and the cached file gets ordinary permissions (``0666 & ~umask``), not the
+    0600 of :func:`tempfile.mkstemp`.
+    """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
-        with urllib.request.urlopen(source.url, timeout=60) as resp:  # noqa: S310 (registry URL)
-            shutil.copyfileobj(resp, tmp)
-    tmp_path = Path(tmp.name)
+    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    tmp_path = Path(name)
     try:
+        with os.fdopen(fd, "wb") as tmp:
+            with urllib.request.urlopen(source.url, timeout=60) as resp:  # noqa: S310 (registry URL)
+                shutil.copyfileobj(resp, tmp)
         verify(source, tmp_path)
-    except ChecksumError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
+        tmp_path.replace(dest)
+    except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-    tmp_path.replace(dest)
 
 
 def fetch(source: Source, *, allow_download: bool = True) -> Path:
