@@ -116,6 +116,16 @@ def test_population_year_missing_is_rejected(damaged):
         context.load_population(path, SuppressionLog(), set(range(2014, 2025)))
 
 
+def test_two_las_missing_from_one_year_are_rejected(damaged):
+    """Two LA rows of 2021 deleted from the children-in-need file (151 -> 149 LAs that year)."""
+    def drop_two(ls):
+        hits = [i for i, x in enumerate(ls) if x.startswith("2021,") and ",Local authority," in x][:2]
+        return [x for i, x in enumerate(ls) if i not in hits]
+    path = damaged("cin_b1", drop_two)
+    with pytest.raises(SchemaError, match=r"b1_children_in_need.*coverage.*\{2021: 149\}"):
+        context.load_cin(path, SuppressionLog(), set(range(2015, 2026)))
+
+
 # --- 3. ragged rows ----------------------------------------------------------------------------
 
 def test_row_with_trailing_fields_missing_is_an_error(damaged):
@@ -222,12 +232,13 @@ def test_empty_spreadsheet_is_a_data_error(damaged):
         ofsted.load_official_history(path)
 
 
-def test_one_year_in_two_files_is_a_data_error(damaged, source_paths):
+def test_one_year_in_two_files_is_a_data_error(damaged, mirror, source_paths):
     """The indicators file also carries 2016 (its 2017 rows relabelled), as does the 2016 SFR."""
     def add_2016(ls):
         return ls + [("2016" + x[4:]) for x in ls[1:] if x.startswith("2017,")]
     path = damaged(WF_SID, add_2016)
-    with pytest.raises(DuplicateKeyError, match=r"2016.*csww_indicators_2017_to_2025\.csv.*SFR08_2017_UD\.csv"):
+    n = len((mirror / load_registry()[WF_SID].path).read_bytes().splitlines()) + 1  # first added line
+    with pytest.raises(DuplicateKeyError, match=rf"2016.*csww_indicators_2017_to_2025\.csv.*'time_period'.*'2016'.*line {n};.*SFR08_2017_UD\.csv"):
         workforce.load_workforce({**source_paths, WF_SID: path}, SuppressionLog())
 
 

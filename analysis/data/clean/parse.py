@@ -356,8 +356,9 @@ def check_unique(df: pd.DataFrame, keys: list[str], path: Path | str, what: str 
     dup = df[df.duplicated(keys, keep=False)]
     if len(dup):
         sample = dup[keys].drop_duplicates().head(5).to_dict("records")
+        lines = f" (lines {sorted(int(i) for i in dup.index)[:6]})" if dup.index.name in ("line", "row") else ""
         raise DuplicateKeyError(
-            f"{path}: {len(dup)} {what} share a key {keys} that must be unique, e.g. {sample}"
+            f"{path}: {len(dup)} {what} share a key {keys} that must be unique, e.g. {sample}{lines}"
         )
 
 

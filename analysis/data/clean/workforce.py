@@ -29,7 +29,7 @@ from ...errors import DuplicateKeyError, SchemaError
 from ..geography import check_known_la
 from .coverage import check_coverage
 from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_percent_scale, check_unique,
-                    parse_year, read_csv_text, require_columns, require_filled, to_number)
+                    parse_year, read_csv_text, require_columns, require_filled, to_number, where)
 
 #: EES indicators columns used -> panel names
 EES_COLUMNS = {
@@ -68,8 +68,12 @@ SFR_KEYS = ["LA_code (3 digit)", "LA_name", "LA_code (9 digit)"]
 JOINT_CODES = {"314 / 318": ["314", "318"], "940 / 941": ["928"]}
 
 
-def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicators") -> pd.DataFrame:
+def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicators",
+                    claimed: dict[int, Path] | None = None) -> pd.DataFrame:
     """Load the 2017-2025 EES indicators file: LA rows, long by year, plus the England rows.
+
+    ``claimed`` maps census years that other files supply to those files; a row of such a year
+    here is a DuplicateKeyError naming both files, the column, the year and the line.
 
     Returns
     -------
@@ -85,6 +89,15 @@ def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicat
     require_filled(raw, ["geographic_level"], path)
     raw["year"] = parse_year(raw["time_period"], path, "time_period")
     keep = raw[raw["geographic_level"].isin(["National", "Local authority"])].copy()
+    twice = keep["year"].isin(list(claimed or {}))
+    if twice.any():
+        first = twice[twice].index[0]
+        year = int(keep.at[first, "year"])
+        raise DuplicateKeyError(
+            f"census year {year} is present in two files: {path} (column 'time_period', value "
+            f"{keep.at[first, 'time_period']!r}, {where(keep, first)}; {int(twice.sum())} such rows) and "
+            f"{claimed[year]}; each year must come from one file (2015-2016 from the SFR files, "
+            f"2017-2025 from the indicators file).")
     require_filled(keep[keep["geographic_level"] == "Local authority"], ["old_la_code"], path, what="LA row")
     is_la = keep["geographic_level"] == "Local authority"
     num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source,
@@ -147,17 +160,11 @@ def load_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.Data
 
 def load_workforce(paths_by_source: dict[str, Path], log: SuppressionLog) -> pd.DataFrame:
     """All workforce years 2015-2025 for LA rows, with ``aggregate_collection`` flag (2015-2016)."""
-    ees = load_indicators(paths_by_source["csww_indicators"], log)
+    files = {2015: paths_by_source["csww_sfr_2015"], 2016: paths_by_source["csww_sfr_2016"]}
+    ees = load_indicators(paths_by_source["csww_indicators"], log, claimed=files)
     ees = ees[ees["la_code"] != "ENG"]
     s15 = load_sfr(paths_by_source["csww_sfr_2015"], 2015, log, "csww_sfr_2015")
     s16 = load_sfr(paths_by_source["csww_sfr_2016"], 2016, log, "csww_sfr_2016")
-    files = {2015: paths_by_source["csww_sfr_2015"], 2016: paths_by_source["csww_sfr_2016"]}
-    for year, sfr_path in files.items():
-        if (ees["year"] == year).any():
-            raise DuplicateKeyError(
-                f"census year {year} is present in two files: {paths_by_source['csww_indicators']} "
-                f"(column 'time_period', value {year}) and {sfr_path}; each year must come from one "
-                f"file (2015-2016 from the SFR files, 2017-2025 from the indicators file).")
     out = pd.concat([s15, s16, ees], ignore_index=True)
     out["aggregate_collection"] = out["year"] <= 2016
     out["workforce_source"] = out["year"].map(
