@@ -114,3 +114,22 @@ def test_failed_download_leaves_no_temporary_file(www):
     with pytest.raises(SourceUnavailableError):
         fetch(src)
     assert not [p for p in cache.rglob("*") if p.is_file()], "a failed download must leave nothing"
+
+
+def test_main_reports_a_failed_write_without_traceback(out, monkeypatch, capsys):
+    """`make data` with a write failure: exit 3, a message, the previous set intact."""
+    monkeypatch.setattr(build_data, "build", lambda: None)
+    monkeypatch.setattr(build_data, "render", lambda derived: NEW)
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def flaky_replace(src, dst, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device (injected)")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    assert build_data.main(["--out", str(out)]) == 3
+    assert "previous derived files were restored" in capsys.readouterr().err
+    assert _snapshot(out) == OLD

@@ -190,7 +190,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("derived data match a rebuild from the raw sources")
         return 0
-    write(files, args.out)
+    try:
+        write(files, args.out)
+    except DataError as exc:  # the rollback itself failed; the message says where the backup is
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:
+        print(f"error: writing {args.out} failed ({exc}); the previous derived files were restored",
+              file=sys.stderr)
+        return 3
     print(f"wrote {', '.join(files)} to {args.out}")
     return 0
 
