@@ -1,7 +1,9 @@
 """Bad input stops the pipeline with a clear error naming file, column and value; nothing is written.
 
 Each case copies the mirror into a temporary directory, damages one file there (raw files in the
-real mirror are never touched) and runs the whole build against it.
+real mirror are never touched) and runs the whole build against it. The defect classes of issue 7
+(blank cells, coverage, ragged rows, implausible values, unreadable files, schema messages) are
+tested loader by loader in ``test_bad_input_loaders.py``; set-wise writes in ``test_derived_writes.py``.
 """
 
 from __future__ import annotations
