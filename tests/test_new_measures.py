@@ -209,3 +209,20 @@ def test_new_columns_carried_into_inspections(derived):
     m = t[t.census_in_panel].merge(p[["la_code", "year", "spend_total_pc"]],
                                    left_on=["la_code", "census_year"], right_on=["la_code", "year"])
     pd.testing.assert_series_equal(m["spend_total_pc_x"], m["spend_total_pc_y"], check_names=False)
+
+
+def test_section47_rates_reproduce_dfe_published_rates(derived, source_paths):
+    """Independent check: our s47_rate and icpc_rate (c4 counts / ONS mid-year N-1 x 10,000)
+    equal DfE's published rates in the LAIT extract (measures Section_47, ISCP_Conf; one decimal)
+    within the rounding of the published figure (0.05 + float slack), for every LA-year both
+    have, 2016-2025 (about 1,490 LA-years each)."""
+    p = derived.panel
+    lait = spend.read_lait(source_paths["lait_2026"], ["Section_47", "ISCP_Conf"])
+    lait = lait[(lait.area < 970) & (lait.text != "-")].assign(
+        la_code=lambda d: d.area.map(lambda v: f"{v:03d}"), v=lambda d: d.text.astype(float))
+    wide = lait.pivot(index=["la_code", "year"], columns="measure", values="v").reset_index()
+    m = p.merge(wide, on=["la_code", "year"])
+    for ours, theirs in (("s47_rate", "Section_47"), ("icpc_rate", "ISCP_Conf")):
+        both = m[m[ours].notna() & m[theirs].notna()]
+        assert len(both) >= 1450, (ours, len(both))
+        assert (both[ours] - both[theirs]).abs().max() <= 0.0501, ours
