@@ -28,6 +28,8 @@ ALLOWED = [
     r"95%",                                              # confidence level
     r"p < 0\.05", r"p < 0\.01", r"p < 0\.001",           # significance conventions
     r"\(0/1\)", r"χ²",
+    r"[Ss]ection 47", r"[Ss]ection 251",                # statutory names (Children Act s47; s251 return)
+    r"aged 0-17",                                        # child population definition (ONS, DfE)
 ]
 
 

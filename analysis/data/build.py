@@ -30,6 +30,7 @@ import pandas as pd
 
 from .. import paths
 from .clean import context, ofsted, workforce
+from .clean import deprivation, protection, spend
 from .clean.parse import SuppressionLog
 from .dictionary import dictionary_frame
 from ..errors import DataError
@@ -73,7 +74,11 @@ def build(source_paths: dict[str, Path] | None = None) -> Derived:
         official_path=p["ofsted_outcomes_2025"],
     )
     insp = harmonise_inspections(insp_raw)
-    panel = build_panel(wf, cin, cpp, cla, pop, iod, insp)
+    panel = build_panel(wf, cin, cpp, cla, pop, iod, insp,
+                        spend=spend.load_spend(p, log),
+                        s47=protection.load_s47(p["cin_c4"], log, years),
+                        cla_published=spend.load_lac_published(p, log, {2018}),
+                        imd_decile=deprivation.load_imd_decile(p["iod2019_utla"]))
     table = build_inspections(insp, panel)
     validate_panel(panel)
     validate_inspections(table)

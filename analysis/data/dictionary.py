@@ -11,6 +11,14 @@ import pandas as pd
 WF = "csww_sfr_2015 (2015), csww_sfr_2016 (2016), csww_indicators (2017-2025)"
 WF17 = "csww_indicators (2017-2025); 2015-2016 from the SFRs where published"
 OFS = "ofsted_sif_transcribed, ofsted_outcomes_2025, ofsted_ilacs_transcribed"
+LAIT = "lait_2025 (2015-16), lait_2026 (2016-17 to 2024-25): DfE s251 outturn via LAIT"
+SPEND_YEARS = ("2016-2025 (financial years 2015-16 to 2024-25 ending 31 March of the census year; none in 2015; "
+               "gaps: Cumbria area 2024, Middlesbrough and Wandsworth 2025, Luton total 2023, BCP/Dorset 2019, "
+               "Cumberland/Westmorland and Furness 2023)")
+_SPEND = {"spend_total": "total children's and young people's services excl. CERA (s251 line 5.0.2, LAIT C&YPExpenditure)",
+          "spend_safeguarding": "safeguarding children and young people's services: social work, commissioning and strategy, LSCB (s251 3.3.4, LAIT SafeguardingFinance)",
+          "spend_family_support": "family support services incl. targeted and universal family support, short breaks, direct payments (s251 3.4.6, LAIT FamilySupportFinance)",
+          "spend_cla": "children looked after (s251 3.1.11, LAIT TotalLACFinance)"}
 
 # name: (tables, meaning, unit, source, years)
 COLUMNS: dict[str, tuple[str, str, str, str, str]] = {
@@ -39,12 +47,22 @@ COLUMNS: dict[str, tuple[str, str, str, str, str]] = {
     "working_days_lost_fte": ("panel", "Working days lost to sickness absence", "days", "csww_indicators", "2017-2025"),
     "cin_count": ("panel", "Children in need at 31 March of the census year", "count", "cin_b1", "2015-2025"),
     "cpp_count": ("panel", "Children on a child protection plan at 31 March", "count", "cpp_d5", "2015-2025"),
-    "cla_count": ("panel", "Children looked after at 31 March", "count", "cla_sfr_2015-2017, cla_ees_2023 (2019-20), cla_ees_2025 (2021-25)", "2015-2017, 2019-2025 (no 2018 source)"),
+    "cla_count": ("panel", "Children looked after at 31 March", "count", "cla_sfr_2015-2017, cla_ees_2023 (2019-20), cla_ees_2025 (2021-25)", "2015-2017, 2019-2025 (no 2018 count source; the 2018 rate is DfE's published rate)"),
     "child_pop": ("both", "Children aged 0-17, ONS mid-year estimate of year N-1 (DfE rate denominator)", "persons", "population", "mid-2014 to mid-2024"),
     "log_child_pop": ("both", "Natural log of child_pop", "log persons", "population", "as child_pop"),
     "cin_rate": ("both", "10000 x cin_count / child_pop", "per 10,000 children", "cin_b1, population", "2015-2025"),
     "cpp_rate": ("both", "10000 x cpp_count / child_pop", "per 10,000 children", "cpp_d5, population", "2015-2025"),
-    "cla_rate": ("both", "10000 x cla_count / child_pop", "per 10,000 children", "CLA sources, population", "2015-2017, 2019-2025"),
+    "cla_rate": ("both", "10000 x cla_count / child_pop; 2018: DfE's published rate (LAIT LAC, whole numbers; cla_rate_published)", "per 10,000 children", "CLA sources, population; lait_2026 (2018)", "2015-2025"),
+    "cla_rate_published": ("both", "cla_rate is DfE's published rate per 10,000 (LAIT measure LAC, whole numbers; used for 2018, the year without a count source); false = computed as 10000 x cla_count / child_pop", "bool", "lait_2026", "2018 true"),
+    "s47_count": ("panel", "Section 47 enquiries started in the year ending 31 March of the census year (summed over component LAs)", "count", "cin_c4", "2015-2025"),
+    "icpc_count": ("panel", "Initial child protection conferences held in the year ending 31 March of the census year", "count", "cin_c4", "2015-2025"),
+    "s47_rate": ("both", "10000 x s47_count / child_pop", "per 10,000 children", "cin_c4, population", "2015-2025"),
+    "icpc_rate": ("both", "10000 x icpc_count / child_pop", "per 10,000 children", "cin_c4, population", "2015-2025"),
+    "s47_icpc_median_days": ("both", "Median working days from the start of the section 47 enquiry to the initial child protection conference (DfE Duration_median); missing for entities of several LAs (928 from 2022: medians cannot be combined)", "working days", "cin_c4", "2015-2025"),
+    **{c: ("panel", f"Gross spend (s251 outturn, total expenditure before income), financial year ending 31 March of the census year: {m}; entity = sum of component LAs", "GBP", LAIT, SPEND_YEARS) for c, m in _SPEND.items()},
+    **{f"{c}_pc": ("both", f"{c} / child_pop: gross spend per child aged 0-17 (ONS mid-year N-1, inside the financial year)", "GBP per child", f"{LAIT}; population", SPEND_YEARS) for c in _SPEND},
+    "log_spend_total_pc": ("both", "Natural log of spend_total_pc", "log GBP per child", LAIT, SPEND_YEARS),
+    "imd_decile": ("both", "IMD 2019 decile among the 151 upper-tier LAs of 2019 by rank of average score: ceil(10 (n + 1 - rank) / n), 1 = least deprived, 10 = most deprived; time-invariant; missing for entities not in the 2019 file (835-837, 942, 943)", "decile 1-10", "iod2019_utla", "2019 (constant)"),
     "idaci_2019": ("both", "IDACI 2019 average score (share of children 0-15 in income-deprived families, population-weighted over LSOAs); time-invariant", "proportion", "iod2019_utla", "2019 (constant)"),
     "imd_2019": ("both", "IMD 2019 average score; time-invariant", "score", "iod2019_utla", "2019 (constant)"),
     "grade_num": ("panel", "Ofsted overall effectiveness in force at 30 September: latest graded inspection published by then (1 Outstanding, 2 Good, 3 Requires improvement, 4 Inadequate)", "grade 1-4", OFS, "2015-2025"),

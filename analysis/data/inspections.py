@@ -13,7 +13,12 @@ from .panel import grade_in_force
 GRADE_COLS = ["overall_num", "leaders_num", "help_protection_num", "in_care_num"]
 CARRIED = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate", "absence_rate", "aggregate_collection",
            "joint_return", "cin_rate", "cpp_rate", "cla_rate", "child_pop", "log_child_pop",
-           "idaci_2019", "imd_2019", "la_name", "region", "london", "small_la"]
+           "idaci_2019", "imd_2019", "la_name", "region", "london", "small_la",
+           # issue 7: new measures, same census-year rule
+           "cla_rate_published", "s47_rate", "icpc_rate", "s47_icpc_median_days",
+           "spend_total", "spend_safeguarding", "spend_family_support", "spend_cla",
+           "spend_total_pc", "spend_safeguarding_pc", "spend_family_support_pc", "spend_cla_pc",
+           "log_spend_total_pc", "imd_decile"]
 
 
 def harmonise_inspections(insp: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,8 @@
 Timing: census year N = workforce snapshot at 30 September N; demand counts at 31 March N;
 child population at mid-year N-1 (the DfE rate denominator); the Ofsted grade *in force* at
 30 September N is that of the latest graded inspection published on or before that date.
+Spending: financial year (N-1)/N, ending 31 March N. Section 47 enquiries and ICPCs: reporting
+year ending 31 March N. IMD 2019 decile: time-invariant.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ import numpy as np
 import pandas as pd
 
 from .clean.ofsted import GRADE_LABEL
-from .geography import JOINT_RETURNS, entity_of, entity_table, to_entity
+from .clean.spend import SPEND_COLS
+from .geography import JOINT_RETURNS, entity_of, entity_table, existence_years, to_entity
 
 YEARS = range(2015, 2026)
 WORKFORCE_MEASURES = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate", "absence_rate"]
 WORKFORCE_COUNTS = ["inpost_fte", "starters_fte", "leavers_fte", "agency_fte", "vacancy_fte",
                     "case_holders_fte", "cases", "working_days_lost_fte"]
 DEMAND_COUNTS = ["cin_count", "cpp_count", "cla_count"]
+S47_COUNTS = ["s47_count", "icpc_count"]
+SPEND_PC = [f"{c}_pc" for c in SPEND_COLS]
+#: the one census year without a children-looked-after count source: DfE's published rate is used
+CLA_PUBLISHED_YEARS = (2018,)
 #: City of London and Isles of Scilly: fewer than 2,000 children, rates dominated by noise
 SMALL_LAS = ("201", "420")
 
@@ -25,6 +32,27 @@ SMALL_LAS = ("201", "420")
 def per_10k(count: pd.Series, pop: pd.Series) -> pd.Series:
     """Rate per 10,000 children: ``10000 * count / pop`` (missing if either is)."""
     return (1e4 * count / pop).round(4)
+
+
+def to_entity_single(df: pd.DataFrame, value_cols: list[str]) -> pd.DataFrame:
+    """Carry a non-additive value (a rate, a median) to harmonised entities, year by year.
+
+    A value passes only where the entity has exactly one component LA in that year (placeholder
+    rows of an LA outside its years of existence with no value are ignored, as in
+    :func:`~analysis.data.geography.to_entity`). Where components must be combined (North + West
+    Northamptonshire from 2022) the value is missing: rates and medians cannot be summed.
+    """
+    long = df.melt(id_vars=["la_code", "year"], value_vars=value_cols, var_name="_col", value_name="_v")
+    life = existence_years()
+    outside = ((long["year"] < long["la_code"].map(life["first"]))
+               | (long["year"] > long["la_code"].map(life["last"])))
+    long = long[~(outside & long["_v"].isna())].copy()
+    long["la_code"] = long["la_code"].map(entity_of())
+    grp = long.groupby(["la_code", "year", "_col"], sort=True)["_v"]
+    value = grp.first().where(grp.size().eq(1))
+    out = value.unstack("_col").reindex(columns=value_cols)
+    out.columns.name = None
+    return out.reset_index()
 
 
 def grade_in_force(inspections: pd.DataFrame, la_codes: pd.Series, dates: pd.Series,
@@ -50,8 +78,23 @@ def grade_in_force(inspections: pd.DataFrame, la_codes: pd.Series, dates: pd.Ser
 
 
 def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, cla: pd.DataFrame,
-                population: pd.DataFrame, iod: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataFrame:
-    """Assemble the LA-year panel from cleaned source frames (see module docstring)."""
+                population: pd.DataFrame, iod: pd.DataFrame, inspections: pd.DataFrame, *,
+                spend: pd.DataFrame, s47: pd.DataFrame, cla_published: pd.DataFrame,
+                imd_decile: pd.DataFrame) -> pd.DataFrame:
+    """Assemble the LA-year panel from cleaned source frames (see module docstring).
+
+    New measures (issue 7): ``spend`` (s251 gross outturn by LA and financial year ending 31 March
+    ``year``; summed into entities), ``s47`` (section 47 / ICPC counts summed, the median carried
+    only for single-LA entities), ``cla_published`` (DfE's published CLA rate per 10,000, used
+    for 2018 only) and ``imd_decile`` (time-invariant).
+
+    Notes
+    -----
+    ``spend_x_pc = spend_x / child_pop`` (£ per child aged 0-17; ``child_pop`` is the ONS
+    mid-year estimate of N-1, i.e. 30 June inside financial year (N-1)/N);
+    ``log_spend_total_pc = ln(spend_total_pc)``; ``s47_rate = 10000 s47_count / child_pop``;
+    ``icpc_rate = 10000 icpc_count / child_pop``.
+    """
     emap = entity_of()
     wf = workforce.copy()
     wf["la_code"] = wf["la_code"].map(emap)
@@ -66,9 +109,22 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
     if iod_e.duplicated("la_code").any():
         raise ValueError("IoD rows collide after harmonisation")
 
+    spend_e = to_entity(spend, SPEND_COLS)
+    s47_e = to_entity(s47, S47_COUNTS).merge(to_entity_single(s47, ["s47_icpc_median_days"]),
+                                            on=["la_code", "year"], how="outer", validate="1:1")
+    cla_pub = to_entity_single(cla_published[cla_published["year"].isin(CLA_PUBLISHED_YEARS)],
+                               ["cla_rate_published"])
+    imd_e = imd_decile.assign(la_code=imd_decile["la_code"].map(emap))
+    if imd_e.duplicated("la_code").any():
+        raise ValueError("IMD decile rows collide after harmonisation")
+
     panel = (wf.merge(demand, on=["la_code", "year"], how="left", validate="1:1")
                .merge(pop, on=["la_code", "year"], how="left", validate="1:1")
                .merge(iod_e, on="la_code", how="left", validate="m:1")
+               .merge(imd_e, on="la_code", how="left", validate="m:1")
+               .merge(spend_e, on=["la_code", "year"], how="left", validate="1:1")
+               .merge(s47_e, on=["la_code", "year"], how="left", validate="1:1")
+               .merge(cla_pub, on=["la_code", "year"], how="left", validate="1:1")
                .merge(entity_table(), on="la_code", how="left", validate="m:1"))
     if panel["la_name"].isna().any():
         raise ValueError(f"entities without a register entry: {sorted(panel.loc[panel.la_name.isna(), 'la_code'].unique())}")
@@ -77,6 +133,18 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
     panel["cin_rate"] = per_10k(panel["cin_count"], panel["child_pop"])
     panel["cpp_rate"] = per_10k(panel["cpp_count"], panel["child_pop"])
     panel["cla_rate"] = per_10k(panel["cla_count"], panel["child_pop"])
+    pub_rate = panel.pop("cla_rate_published")
+    published = panel["year"].isin(CLA_PUBLISHED_YEARS) & pub_rate.notna()
+    if panel.loc[published, "cla_rate"].notna().any():
+        raise ValueError("a computed CLA rate exists in a year meant to take DfE's published rate")
+    panel["cla_rate"] = panel["cla_rate"].where(~published, pub_rate)
+    panel["cla_rate_published"] = published
+    panel["imd_decile"] = panel["imd_decile"].astype("Int64")
+    panel["s47_rate"] = per_10k(panel["s47_count"], panel["child_pop"])
+    panel["icpc_rate"] = per_10k(panel["icpc_count"], panel["child_pop"])
+    for col, pc in zip(SPEND_COLS, SPEND_PC):
+        panel[pc] = (panel[col] / panel["child_pop"]).round(4)
+    panel["log_spend_total_pc"] = np.log(panel["spend_total_pc"]).round(6)
     panel["log_child_pop"] = np.log(panel["child_pop"]).round(6)
     panel["london"] = panel["region"].eq("London")
     panel["small_la"] = panel["la_code"].isin(SMALL_LAS)
@@ -91,6 +159,8 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
     order = ["la_code", "year", "la_name", "region", "gss_code", "london", "small_la", "workforce_source",
              "aggregate_collection", "joint_return", *WORKFORCE_MEASURES, *WORKFORCE_COUNTS,
              *DEMAND_COUNTS, "child_pop", "log_child_pop", "cin_rate", "cpp_rate", "cla_rate",
-             "idaci_2019", "imd_2019", "grade_num", "grade_label", "good_or_better", "grade_framework",
+             "cla_rate_published", *S47_COUNTS, "s47_rate", "icpc_rate", "s47_icpc_median_days",
+             *SPEND_COLS, *SPEND_PC, "log_spend_total_pc",
+             "idaci_2019", "imd_2019", "imd_decile", "grade_num", "grade_label", "good_or_better", "grade_framework",
              "ilacs_era", "grade_published", "grade_inspection_id"]
     return panel[order].sort_values(["la_code", "year"]).reset_index(drop=True)

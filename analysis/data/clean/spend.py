@@ -1,0 +1,223 @@
+"""Children's services spending (section 251 outturn) and published looked-after rates from
+DfE's Local Authority Interactive Tool (LAIT) extract.
+
+The extract (``bds_long_0.parquet``) is LAIT's whole "big data set" in long format: one row per
+measure (``Short Desc``), period (``Years``) and area (``LA Number``: DfE 3-digit LA code; 970
+England; 980-990 regions). ``Values`` is text; ``-`` means no value (not "rounds to zero" as in
+the SFR convention), so this module parses it itself and logs every ``-``.
+
+Two vintages are registered (``lait_2026``: 2016-17 to 2024-25; ``lait_2025``: 2015-16 to
+2023-24, the only source of 2015-16). Where both hold a measure for the same year and LA they
+must agree exactly (:func:`check_vintages`); the newer vintage supplies every year it holds.
+
+Timing: financial year (Y-1)/Y runs 1 April Y-1 to 31 March Y and is matched to census year Y
+(workforce snapshot 30 September Y), i.e. spending ends six months before the census.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...errors import DataError, SchemaError, SuppressionCodeError
+from ..geography import check_known_la
+from .parse import SuppressionLog, check_unique, require_columns
+
+#: LAIT measure -> panel column (gross £, s251 outturn ``total_expenditure``)
+FINANCE = {
+    "C&YPExpenditure": "spend_total",           # 5.0.2 total children's and young people's services (excl. CERA)
+    "SafeguardingFinance": "spend_safeguarding",  # 3.3.4 total safeguarding (social work, commissioning, LSCB)
+    "FamilySupportFinance": "spend_family_support",  # 3.4.6 total family support services
+    "TotalLACFinance": "spend_cla",             # 3.1.11 total children looked after
+}
+SPEND_COLS = list(FINANCE.values())
+#: published rate of children looked after per 10,000 children aged 0-17 at 31 March
+LAC_RATE = "LAC"
+ENGLAND = 970
+LAIT_COLUMNS = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
+MISSING = "-"
+_FY = re.compile(r"^(\d{4})-(\d{2}) \(OT\)$")
+_YEAR = re.compile(r"^(\d{4})$")
+#: minimum LA rows with a number per financial year (152 LAs; real gaps are a handful)
+MIN_LAS_PER_YEAR = 140
+
+
+def read_lait(path: Path, measures: list[str]) -> pd.DataFrame:
+    """Rows of ``measures`` from a LAIT extract: measure, year, area code, name, value text, row.
+
+    ``year`` is the calendar year the period ends in: ``2016-17 (OT)`` -> 2017 (financial year
+    ending 31 March 2017); ``2018`` -> 2018 (31 March 2018). ``row`` is the parquet row number
+    (0-based) for error messages.
+
+    Raises
+    ------
+    SchemaError
+        If the file is not a readable parquet, lacks a column, lacks a measure, or a period
+        cannot be parsed.
+    """
+    try:
+        raw = pd.read_parquet(path, columns=LAIT_COLUMNS)
+    except (OSError, ValueError, KeyError) as exc:  # pyarrow errors subclass these
+        raise SchemaError(f"{path}: cannot be read as the LAIT parquet extract ({exc})") from exc
+    require_columns(raw, LAIT_COLUMNS, path)
+    raw = raw.reset_index(drop=True)
+    raw["row"] = np.arange(len(raw))
+    df = raw[raw["Short Desc"].isin(measures)].copy()
+    absent = [m for m in measures if m not in set(df["Short Desc"])]
+    if absent:
+        raise SchemaError(f"{path}: column 'Short Desc' has no rows for measure(s) {absent}")
+    years = []
+    for period, row in zip(df["Years"].astype(str), df["row"]):
+        m = _FY.match(period) or _YEAR.match(period)
+        if m is None or (m.re is _FY and (int(m.group(1)) + 1) % 100 != int(m.group(2))):
+            raise SchemaError(f"{path}: column 'Years' has the unparseable period {period!r} (row {row})")
+        years.append(int(m.group(1)) + (1 if m.re is _FY else 0))
+    df["year"] = years
+    if df["LA Number"].isna().any():
+        bad = df.loc[df["LA Number"].isna(), "row"].iloc[0]
+        raise SchemaError(f"{path}: column 'LA Number' is blank (row {bad})")
+    df["area"] = df["LA Number"].astype(int)
+    df = df.rename(columns={"Short Desc": "measure", "LA and Regions": "area_name", "Values": "text"})
+    return df[["measure", "year", "area", "area_name", "text", "row"]].reset_index(drop=True)
+
+
+def parse_values(df: pd.DataFrame, path: Path, source: str, log: SuppressionLog, scope: str) -> pd.Series:
+    """LAIT value text -> float: ``-`` is missing (logged); anything else non-numeric, negative
+    or infinite raises, naming file, measure, value and row."""
+    text = df["text"].astype("string").str.strip()
+    num = pd.to_numeric(text, errors="coerce")
+    bad = text.isna() | (num.isna() & (text != MISSING))
+    if bad.any():
+        i = bad[bad].index[0]
+        raise SuppressionCodeError(
+            f"{path}: column 'Values' of measure {df.at[i, 'measure']!r} has the value {text[i]!r} "
+            f"(row {df.at[i, 'row']}, area {df.at[i, 'area']}); LAIT uses only numbers and '-'.")
+    implausible = num.notna() & ((num < 0) | ~np.isfinite(num))
+    if implausible.any():
+        i = implausible[implausible].index[0]
+        raise DataError(f"{path}: column 'Values' of measure {df.at[i, 'measure']!r} has the implausible "
+                        f"value {text[i]!r} (row {df.at[i, 'row']}, area {df.at[i, 'area']})")
+    for measure, n in df.loc[text == MISSING, "measure"].value_counts().sort_index().items():
+        log.add(source, measure, MISSING, n, scope)
+    return num.astype(float)
+
+
+def check_vintages(frames: dict[str, pd.DataFrame], paths: dict[str, Path],
+                   years: set[int] | None = None) -> int:
+    """Require two LAIT vintages to hold identical text for every (measure, year, area) both have.
+
+    Parameters
+    ----------
+    frames : ``{source id: read_lait frame}`` (exactly two).
+    years : restrict the comparison to these years (default: every common year).
+
+    Returns
+    -------
+    int : number of cells compared.
+
+    Raises
+    ------
+    DataError
+        Naming both files and the first differing measure, year, area and values.
+    """
+    (a_id, a), (b_id, b) = frames.items()
+    key = ["measure", "year", "area"]
+    both = a.merge(b, on=key, suffixes=("_a", "_b"), validate="1:1")
+    if years is not None:
+        both = both[both["year"].isin(years)]
+    diff = both[both["text_a"].str.strip() != both["text_b"].str.strip()]
+    if len(diff):
+        r = diff.iloc[0]
+        raise DataError(
+            f"LAIT vintages disagree on {len(diff)} of {len(both)} overlapping cells, e.g. measure "
+            f"{r['measure']!r} year {r['year']} area {r['area']}: {r['text_a']!r} in {paths[a_id]} "
+            f"(row {r['row_a']}) vs {r['text_b']!r} in {paths[b_id]} (row {r['row_b']}). A revision "
+            f"between vintages must be resolved deliberately, not silently overwritten.")
+    return len(both)
+
+
+def _combined(paths: dict[str, Path], measures: list[str], compare_years: set[int] | None,
+              newest: str = "lait_2026", oldest: str = "lait_2025") -> pd.DataFrame:
+    frames = {sid: read_lait(paths[sid], measures) for sid in (newest, oldest)}
+    for sid, f in frames.items():
+        check_unique(f, ["measure", "year", "area"], paths[sid], "LAIT measure-year-area rows")
+    check_vintages(frames, paths, compare_years)
+    new, old = frames[newest].assign(source=newest), frames[oldest].assign(source=oldest)
+    old = old[~old["year"].isin(set(new["year"]))]
+    return pd.concat([new, old], ignore_index=True)
+
+
+def la_rows(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """LA rows (codes below 970; England and regions dropped), with ``la_code`` as 3-digit text."""
+    la = df[df["area"] < ENGLAND].copy()
+    la["la_code"] = la["area"].map(lambda v: f"{v:03d}")
+    check_known_la(la["la_code"], path, "LA Number")
+    return la
+
+
+def load_spend(paths: dict[str, Path], log: SuppressionLog) -> pd.DataFrame:
+    """Gross s251 outturn by LA and financial year: ``la_code, year, spend_*`` (£).
+
+    ``year`` is the year the financial year ends (31 March). 2015-16 comes from the older
+    vintage, 2016-17 to 2024-25 from the newer; the two must agree on 2016-17 to 2023-24.
+    ``-`` (no return, or removed by DfE for data quality) stays missing.
+
+    Raises
+    ------
+    DataError
+        If the vintages disagree, a value is not a number or ``-``, or a year has fewer than
+        ``MIN_LAS_PER_YEAR`` LAs with a number (truncated or filtered file).
+    """
+    df = _combined(paths, list(FINANCE), None)
+    la = la_rows(df, f"{paths['lait_2026']} / {paths['lait_2025']}")
+    out = []
+    for sid, part in la.groupby("source", sort=True):
+        part = part.copy()
+        part["value"] = parse_values(part, paths[sid], sid, log, "LA rows")
+        out.append(part)
+    la = pd.concat(out)
+    counts = la[la["value"].notna()].groupby(["measure", "year"]).size()
+    thin = counts[counts < MIN_LAS_PER_YEAR]
+    expected = set(range(int(la["year"].min()), int(la["year"].max()) + 1))
+    missing_years = [(m, y) for m in FINANCE for y in sorted(expected) if (m, y) not in counts.index]
+    if len(thin) or missing_years:
+        raise DataError(f"LAIT finance measures thinly covered (fewer than {MIN_LAS_PER_YEAR} LAs with a "
+                        f"number): {thin.to_dict()} {missing_years}; is an extract truncated?")
+    wide = la.pivot(index=["la_code", "year"], columns="measure", values="value").rename(columns=FINANCE)
+    wide.columns.name = None
+    return wide.reset_index()[["la_code", "year", *SPEND_COLS]].sort_values(["la_code", "year"]).reset_index(drop=True)
+
+
+def england_spend(paths: dict[str, Path], log: SuppressionLog | None = None) -> pd.DataFrame:
+    """England rows (area 970) of the finance measures: ``year, spend_*`` (£), for reconciliation."""
+    log = log or SuppressionLog()
+    df = _combined(paths, list(FINANCE), None)
+    eng = df[df["area"] == ENGLAND].copy()
+    eng["value"] = [float(v) for v in eng["text"]]
+    wide = eng.pivot(index="year", columns="measure", values="value").rename(columns=FINANCE)
+    wide.columns.name = None
+    return wide.reset_index()[["year", *SPEND_COLS]]
+
+
+def load_lac_published(paths: dict[str, Path], log: SuppressionLog, years: set[int]) -> pd.DataFrame:
+    """DfE's published rate of children looked after per 10,000 children at 31 March (``LAC``).
+
+    Rates are whole numbers as published. The two vintages must agree in ``years``.
+
+    Returns
+    -------
+    DataFrame ``la_code, year, cla_rate_published`` for ``years``.
+    """
+    df = _combined(paths, [LAC_RATE], years)
+    df = df[df["year"].isin(years) & (df["source"] == "lait_2026")]
+    la = la_rows(df, paths["lait_2026"])
+    la["cla_rate_published"] = parse_values(la, paths["lait_2026"], "lait_2026", log, "LA rows")
+    n = la.groupby("year")["cla_rate_published"].count()
+    thin = [y for y in sorted(years) if n.get(y, 0) < MIN_LAS_PER_YEAR]
+    if thin:
+        raise DataError(f"{paths['lait_2026']}: measure 'LAC' has fewer than {MIN_LAS_PER_YEAR} LA rates "
+                        f"in year(s) {thin} ({n.to_dict()})")
+    return la[["la_code", "year", "cla_rate_published"]].sort_values(["la_code", "year"]).reset_index(drop=True)
