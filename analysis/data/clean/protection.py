@@ -17,7 +17,8 @@ import pandas as pd
 
 from ...errors import DataError, SchemaError
 from ..geography import check_known_la
-from .parse import (EES_SYMBOLS, SuppressionLog, check_unique, check_years, read_csv_text,
+from .coverage import check_coverage
+from .parse import (EES_SYMBOLS, SuppressionLog, check_unique, read_csv_text,
                     require_columns, to_number)
 
 SOURCE = "cin_c4"
@@ -30,7 +31,7 @@ MEDIAN_DAYS_RANGE = (0, 365)
 def _read_c4(path: Path) -> pd.DataFrame:
     raw = read_csv_text(path)
     require_columns(raw, C4_KEYS + list(C4_VALUES), path)
-    raw["_line"] = raw.index + 2  # header is line 1
+    raw["_line"] = raw.index  # read_csv_text indexes rows by file line (header = line 1)
     try:
         raw["year"] = pd.to_numeric(raw["time_period"], errors="raise").astype(int)
     except (ValueError, TypeError) as exc:
@@ -66,7 +67,7 @@ def load_s47(path: Path, log: SuppressionLog, years: set[int]) -> pd.DataFrame:
     df["la_code"] = df["old_la_code"].str.strip()
     check_known_la(df["la_code"], path, "old_la_code")
     check_unique(df, ["la_code", "year"], path, "LA-year rows")
-    check_years(df, "year", years, path, min_rows=140)
+    check_coverage(df, SOURCE, path, years=years)
     df = to_number(df, list(C4_VALUES), path=path, source=SOURCE, allowed=EES_SYMBOLS, log=log,
                    scope="LA rows").rename(columns=C4_VALUES)
     _check_values(df, path)
