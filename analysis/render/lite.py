@@ -424,20 +424,21 @@ def _run(cmd: list[str], cwd: Path) -> None:
 
 
 def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> dict[str, Path]:
-    """Render the document to ``out_dir/stem.html`` and ``out_dir/stem.pdf`` (atomic writes)."""
+    """Render the document to ``out_dir/stem.html`` and ``out_dir/stem.pdf`` (atomic writes).
+
+    The two formats are independent (each its own pandoc run); they run side by side.
+    """
     pandoc = _pandoc()
     typst = _typst() if "pdf" in formats else None
     build = doc.root / "_build" / "lite"
     build.mkdir(parents=True, exist_ok=True)
     meta = metadata(doc)
     rel = lambda p: os.path.relpath(p, doc.root)  # noqa: E731  relative paths: no quoting issues
-    bib = rel(doc.base / doc.meta["bibliography"])
-    csl = rel(doc.base / doc.meta["csl"])
-    common = ["--from", "markdown", "--citeproc", "--bibliography", bib, "--csl", csl, "--standalone",
-              "--resource-path", rel(doc.base)]
-    written = {}
+    common = ["--from", "markdown", "--citeproc", "--bibliography", rel(doc.base / doc.meta["bibliography"]),
+              "--csl", rel(doc.base / doc.meta["csl"]), "--standalone", "--resource-path", rel(doc.base)]
     fmt_cfg = doc.meta.get("format", {})
-    if "html" in formats:
+
+    def html() -> Path:
         text, _ = assemble(doc, "html")
         md_path = build / "report.html.md"
         md_path.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n\n" + text, encoding="utf-8")
@@ -447,11 +448,11 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         _run([pandoc, rel(md_path), *common, "--to", "html5", "--embed-resources", "--mathml",
               "--toc", f"--toc-depth={html_cfg.get('toc-depth', 2)}", "--css", css, "--section-divs",
               "-o", rel(tmp_html)], doc.root)
-        html = row_headers(tmp_html.read_text(encoding="utf-8"))
         dest = out_dir / f"{stem}.html"
-        atomic_write(dest, html.encode("utf-8"))
-        written["html"] = dest
-    if "pdf" in formats:
+        atomic_write(dest, row_headers(tmp_html.read_text(encoding="utf-8")).encode("utf-8"))
+        return dest
+
+    def pdf() -> Path:
         text, _ = assemble(doc, "typst")
         md_path = build / "report.typst.md"
         md_path.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n\n" + text, encoding="utf-8")
@@ -476,5 +477,13 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
             raise RenderError(f"typst failed: {exc}") from None
         dest = out_dir / f"{stem}.pdf"
         atomic_write(dest, pdf_bytes)
-        written["pdf"] = dest
-    return written
+        return dest
+
+    jobs = {"html": html, "pdf": pdf}
+    wanted = [f for f in ("html", "pdf") if f in formats]
+    if len(wanted) == 1:
+        return {wanted[0]: jobs[wanted[0]]()}
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {f: pool.submit(jobs[f]) for f in wanted}
+        return {f: fut.result() for f, fut in futures.items()}
