@@ -91,6 +91,14 @@ def test_long_tables_break_across_pages(rendered):
     assert last > first, "the data dictionary is squeezed onto one page"
     lines = [ln for t in pages[first:last + 1] for ln in t.splitlines()]
     assert len(lines) > 100
+    # each continuation page says so; the first page and pages of other content do not
+    number = re.search(r"Table (\d+): Columns of the derived tables", pages[caption]).group(1)
+    assert f"Table {number} (continued)" not in pages[caption]
+    for t in pages[caption + 1:last + 1]:
+        assert f"Table {number} (continued)" in t
+    for t in pages[:caption]:
+        for m in re.finditer(r"Table (\d+) \(continued\)", t):
+            assert re.search(rf"Table {m.group(1)}:", "".join(pages)), m.group(0)
 
 
 def _model(results, model_id):
