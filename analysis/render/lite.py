@@ -97,6 +97,8 @@ class Document:
         if not path.exists():
             raise RenderError(f"_quarto.yml lists {render_list[0]}, which does not exist")
         meta, body = split_front_matter(path.read_text(encoding="utf-8"), str(path))
+        # project-level options (all of _quarto.yml but `project`) under the document's own
+        meta = deep_merge({k: v for k, v in cfg.items() if k != "project"}, meta)
         var_file = root / "_variables.yml"
         variables = yaml.safe_load(var_file.read_text(encoding="utf-8")) if var_file.exists() else {}
         return cls(root, cfg, path, meta, body, variables or {})
@@ -104,6 +106,14 @@ class Document:
     @property
     def base(self) -> Path:
         return self.path.parent
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``over`` merged into ``base`` (dicts recursively; other values of ``over`` win)."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 # Backwards-compatible name (the report used to be a Quarto book).
