@@ -190,3 +190,15 @@ def test_quarto_route_copies_versioned_outputs_and_records_the_engine(tmp_path, 
     assert record["engine"] == "quarto" and "1.10.18" in record["description"]
     args = (root / "_build" / "quarto" / "args").read_text().split()
     assert args[0] == "render" and "--to" not in args  # one call renders both formats
+
+
+def test_failed_render_leaves_previous_outputs_untouched(tmp_path):
+    root = make_project(tmp_path / "p")
+    out = root / "_output"
+    render(Document.load(root), out, "r", ("pdf",))
+    before = (out / "r.pdf").read_bytes()
+    (root / "report" / "typst-header.typ").write_text("#let broken = (\n")
+    with pytest.raises(Exception, match="typst failed"):
+        render(Document.load(root), out, "r", ("pdf",))
+    assert (out / "r.pdf").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["r.pdf"]  # no temporary file left behind

@@ -301,3 +301,14 @@ def test_no_half_empty_page_before_a_table(rendered):
             assert _lowest_text_y(pages[i - 1]) < height / 2, f"page {i} is half empty before a table"
             checked += 1
     assert checked >= 1
+
+
+def test_pdf_title_page_has_stamp_and_how_to_cite_and_contents_follow(rendered):
+    from pypdf import PdfReader
+    pages = [p.extract_text() for p in PdfReader(rendered[1]).pages]
+    variables = yaml.safe_load((paths.ROOT / "_variables.yml").read_text())["build"]
+    first = re.sub(r"\s+", " ", pages[0])
+    for value in (variables["version"], variables["date"], variables["commit"], "How to cite"):
+        assert value in first, value
+    assert "Summary" not in first  # the title page stands alone
+    assert pages[1].lstrip().startswith("Contents")
