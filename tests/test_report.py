@@ -204,13 +204,14 @@ def test_document_loads_from_quarto_config():
 
 
 def test_pdf_is_byte_identical_across_rebuilds(rendered, tmp_path):
-    """Same sources, same PDF: typst's creation/modification dates come from the commit time (or
+    """Same sources, same HTML and PDF: typst's creation/modification dates come from the commit time (or
     SOURCE_DATE_EPOCH), and its XMP ids from the content."""
     from analysis.render.lite import render
     doc = Document.load()
-    first = render(doc, tmp_path / "a", "r", ("pdf",))["pdf"].read_bytes()
-    second = render(doc, tmp_path / "b", "r", ("pdf",))["pdf"].read_bytes()
-    assert first == second
+    first = render(doc, tmp_path / "a", "r")
+    second = render(doc, tmp_path / "b", "r")
+    assert first["pdf"].read_bytes() == second["pdf"].read_bytes()
+    assert first["html"].read_bytes() == second["html"].read_bytes()
 
 
 def test_html_tables_have_row_headers_and_the_stamp(rendered):
