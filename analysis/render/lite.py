@@ -407,24 +407,30 @@ def atomic_write(dest: Path, data: bytes) -> None:
         raise
 
 
+_TABLE_RE = re.compile(r"(<table\b[^>]*>)(.*?)(</table>)", re.S)
 _TBODY_RE = re.compile(r"<tbody>(.*?)</tbody>", re.S)
 _ROW_FIRST_TD_RE = re.compile(r"(<tr\b[^>]*>\s*)<td\b([^>]*)>(.*?)</td>", re.S)
 
 
 def row_headers(html: str) -> str:
-    """Mark the first cell of each body row of a multi-column table as ``<th scope="row">``.
+    """Mark the first cell of each body row of a table as ``<th scope="row">``.
 
     Applied to the HTML of either engine (pandoc cannot express row headers in markdown tables).
-    Tables that carry their own row headers (any ``scope="row"``) are left alone.
+    Tables that carry their own row headers (any ``scope="row"``) or opt out of processing
+    (``data-quarto-disable-processing``, ``data-no-row-headers``: hand-made raw HTML tables such
+    as a searchable lookup) are left alone.
     """
-    def table(m: re.Match) -> str:
-        body = m.group(1)
-        if 'scope="row"' in body:
-            return m.group(0)
-        body = _ROW_FIRST_TD_RE.sub(lambda r: f'{r.group(1)}<th scope="row"{r.group(2)}>{r.group(3)}</th>', body)
-        return f"<tbody>{body}</tbody>"
+    def body(m: re.Match) -> str:
+        return "<tbody>" + _ROW_FIRST_TD_RE.sub(
+            lambda r: f'{r.group(1)}<th scope="row"{r.group(2)}>{r.group(3)}</th>', m.group(1)) + "</tbody>"
 
-    return _TBODY_RE.sub(table, html)
+    def table(m: re.Match) -> str:
+        start, inner, end = m.groups()
+        if 'scope="row"' in inner or "data-quarto-disable-processing" in start or "data-no-row-headers" in start:
+            return m.group(0)
+        return start + _TBODY_RE.sub(body, inner) + end
+
+    return _TABLE_RE.sub(table, html)
 
 
 def _run(cmd: list[str], cwd: Path) -> None:
