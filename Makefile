@@ -1,9 +1,9 @@
 # Social work workforce pressure and Ofsted ratings: build entry points.
 #
-#   make report   set up the environment if needed, then build the report (HTML + PDF)
-#   make release  write releases/v<version>/ (HTML, PDF, results, SHA256SUMS); never overwrites
-#   make test     set up the environment if needed, then run the test suite
-#   make data     rebuild data/derived/ from the raw sources (needs CSC_DATA_MIRROR or internet)
+#   make help     list every target (one line each)
+#   make report   build the report: _output/report-v<version>.html and .pdf
+#   V=1           show every command's output (default: one progress line per step)
+#   RENDER_ENGINE=auto|quarto|lite   auto: Quarto if on PATH (a Quarto failure is an error)
 #
 # The environment is bootstrapped from the lock file: a private uv in .tools/, then
 # `uv sync --frozen` into .venv/. Nothing else needs installing by hand (Python 3.11 must exist).
@@ -27,7 +27,7 @@ RESULTS := report/outputs/results/results.json
 OUTPUT_STAMP := report/outputs/.stamp
 OUTPUT_CODE := $(wildcard analysis/outputs/*.py) data/reference/literature.yml data/sources.toml data/derived/data_dictionary.csv
 RENDER_CODE := $(wildcard analysis/render/*.py)
-QMD := _quarto.yml $(wildcard report/*.qmd) report/references.bib report/style.css
+QMD := _quarto.yml $(wildcard report/*.qmd report/*.css report/*.typ report/*.csl) report/references.bib
 HTML := _output/report-v$(VERSION).html
 PDF := _output/report-v$(VERSION).pdf
 RELEASE_DIR := releases/v$(VERSION)
@@ -36,61 +36,82 @@ RENDER_ENGINE ?= auto
 DERIVED := $(wildcard data/derived/*.csv) data/derived/manifest.json
 MODEL_CODE := $(wildcard analysis/models/*.py) analysis/run_models.py
 
-.PHONY: all setup test data data-check results outputs report release bench bench-report clean clean-env help
-all: report
+.PHONY: all setup test data data-check results outputs report release bench bench-report clean clean-env help FORCE
+all: report ## same as `make report`
 
-help:
-	@sed -n '3,8p' Makefile
+V ?= 0
+LOGDIR := _build/logs
+# $(call step,name,command): run a step quietly (its output in _build/logs/<name>.log; all of it
+# with V=1) and print one progress line with the elapsed time; on failure, the log's tail.
+define step
+@mkdir -p $(LOGDIR); t0=$$(date +%s%N); \
+if [ "$(V)" = 1 ]; then ( $(2) ) || exit 1; \
+else ( $(2) ) > $(LOGDIR)/$(1).log 2>&1 || { echo "$(1): FAILED (full log: $(LOGDIR)/$(1).log)"; tail -n 15 $(LOGDIR)/$(1).log; exit 1; }; fi; \
+printf '%-9s done in %5.1f s\n' "$(1)" "$$(awk -v a=$$t0 -v b=$$(date +%s%N) 'BEGIN {print (b - a) / 1e9}')"
+endef
 
-setup: $(STAMP)
+help: ## list every target with one line each
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP) ## create .venv from the lock file (private uv in .tools/)
 
 $(UV):
-	$(PYTHON_BOOT) -m venv .tools
-	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(call step,uv,$(PYTHON_BOOT) -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)")
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON_BOOT)
+	$(call step,setup,$(UV) sync --frozen --python $(PYTHON_BOOT) $(if $(filter 1,$(V)),,--quiet))
 	@touch $@
 
-test: $(STAMP)
+test: $(STAMP) ## run the test suite
 	$(PY) -m pytest
 
 # Derived data are committed; `make data` rebuilds them explicitly (raw files needed).
-data: $(STAMP)
-	$(PY) -m analysis.data.build
+data: $(STAMP) ## rebuild data/derived/ from the raw files (CSC_DATA_MIRROR or internet)
+	$(call step,data,$(PY) -m analysis.data.build)
 
-data-check: $(STAMP)
+data-check: $(STAMP) ## check that the raw files rebuild the committed derived data
 	$(PY) -m analysis.data.build --check
 
 # Models: re-fitted only when the derived data or the model code change.
-results: $(RESULTS)
+results: $(RESULTS) ## fit the models (when data or model code changed)
 $(RESULTS): $(DERIVED) $(MODEL_CODE) | $(STAMP)
-	$(PY) -m analysis.run_models
+	$(call step,models,$(PY) -m analysis.run_models)
 
 # Figures, tables and in-text numbers: rebuilt when results, data or output code change.
-outputs: $(OUTPUT_STAMP)
+outputs: $(OUTPUT_STAMP) ## figures, tables and the numbers quoted in the text
 $(OUTPUT_STAMP): $(RESULTS) $(DERIVED) $(OUTPUT_CODE) | $(STAMP)
-	$(PY) -m analysis.outputs.build
+	$(call step,outputs,$(PY) -m analysis.outputs.build)
 	@touch $@
 
 # Rendering: a prose edit re-runs only this step (Quarto if on PATH, else pandoc + typst).
-report: $(HTML) $(PDF)
-$(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) | $(STAMP)
-	$(PY) -m analysis.outputs.buildinfo
-	$(PY) -m analysis.render --engine $(RENDER_ENGINE)
+# The engine actually used (auto resolved here) and the commit are part of the out-of-date test:
+# each stamp file changes only when its value changes, so switching RENDER_ENGINE re-renders.
+ENGINE := $(if $(filter auto,$(RENDER_ENGINE)),$(if $(shell command -v quarto 2>/dev/null),quarto,lite),$(RENDER_ENGINE))
+ENGINE_STAMP := _build/render-engine
+COMMIT_STAMP := _build/render-commit
+$(ENGINE_STAMP): FORCE
+	@mkdir -p _build; [ "$$(cat $@ 2>/dev/null)" = "$(ENGINE)" ] || echo "$(ENGINE)" > $@
+$(COMMIT_STAMP): FORCE
+	@mkdir -p _build; c="$$(git rev-parse HEAD 2>/dev/null)$$(git status --porcelain --untracked-files=no 2>/dev/null | md5sum)"; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$c" ] || echo "$$c" > $@
+
+report: $(HTML) $(PDF) ## render the report (HTML + PDF) with RENDER_ENGINE
+$(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) $(ENGINE_STAMP) $(COMMIT_STAMP) | $(STAMP)
+	$(call step,report,$(PY) -m analysis.render --engine $(ENGINE))
+	@tail -n 1 $(LOGDIR)/report.log 2>/dev/null | grep '^rendered' || true
 
 # A citable release: versioned folder with HTML, PDF, results and a sha256 manifest.
-release: report
+release: report ## releases/v<version>/ + deposit archive; refuses a dirty tree
 	$(PY) -m analysis.release --version $(VERSION)
 
-bench: $(STAMP)
+bench: $(STAMP) ## time the model fits
 	$(PY) -m analysis.benchmark_models
 
-bench-report: $(STAMP)
+bench-report: $(STAMP) ## time the report build and the render engines
 	$(PY) -m analysis.benchmark_report
 
-clean:
-	rm -rf _output _build report/outputs _variables.yml
+clean: ## remove build products (_output, _build, report/outputs, _variables.yml)
+	rm -rf _output _build report/outputs _variables.yml .quarto
 
-clean-env:
+clean-env: ## remove .venv and .tools
 	rm -rf .venv .tools

@@ -8,6 +8,7 @@ in the text to ``_variables.yml`` (Quarto's variables file, beside ``_quarto.yml
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import yaml
@@ -56,6 +57,10 @@ def build() -> dict[str, str]:
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
+    # provenance appendix: captions carry no code paths, this table does
+    labels = {m for q in (paths.ROOT / "report").glob("*.qmd")
+              for m in re.findall(r"#((?:fig|tbl)-[\w-]+)", q.read_text(encoding="utf-8"))}
+    (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(made, labels), encoding="utf-8")
     return made
 
 

@@ -52,7 +52,9 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "missing_grade_2015": str(int(panel.loc[panel["year"] == 2015, "grade_num"].isna().sum())),
             "n_sources": str(len(load_registry())),
         },
-        "nat": {str(y): {k: fmt(val, 1) for k, val in d.items()} for y, d in nat.items()},
+        # Quarto splits var keys on dots and reads a numeric segment as a number, so a YAML key
+        # '2017' is never found (issue 9 finding 3): year keys are named y2017
+        "nat": {f"y{y}": {k: fmt(val, 1) for k, val in d.items()} for y, d in nat.items()},
         "grade": {g.split()[0].lower(): {"caseload": fmt(r["caseload"], 1), "agency": fmt(r["agency_rate"], 1)}
                   for g, r in by_grade.iterrows()},
         "fe": {t: fmt(fe["coefficients"][t]["std_estimate"], 3) for t in ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"]},

@@ -1,6 +1,16 @@
-"""Tables of the report as markdown pipe tables (captions and labels live in the .qmd)."""
+"""Tables of the report as markdown pipe tables (captions and labels live in the .qmd).
+
+Data are text, never markup: :func:`md` escapes every cell (see :func:`escape_md`), so a value
+such as ``<img src=x onerror=alert(1)>``, ``{{< include /etc/hostname >}}``, ``$x^2$``, ``*b*``,
+``@fig-trends``, a lone backtick or the typst specials ``#[]`` prints literally in HTML and PDF
+under both engines. A cell that is deliberately formatted is wrapped in :class:`Markup` (for
+example by :func:`code`, a code span for hashes and column names).
+"""
 
 from __future__ import annotations
+
+import re
+import string
 
 import pandas as pd
 
@@ -14,9 +24,61 @@ CONTROL_LABELS = {"cin_rate": "Children in need per 10k", "cpp_rate": "Child pro
                   "idaci_2019": "IDACI 2019", "ilacs": "ILACS framework"}
 
 
+class Markup(str):
+    """A cell value that is already valid markdown and is emitted as it is (not escaped)."""
+
+
+#: Quarto scans the raw text for shortcodes before pandoc parses it, so these must never reach
+#: it from data, not even inside a code span (https://quarto.org/docs/extensions/shortcodes.html).
+_SHORTCODE_RE = re.compile(r"\{\{<|>\}\}")
+
+
+def escape_md(value: object) -> str:
+    """Escape a value so that pandoc markdown (and Quarto) reads it as literal text.
+
+    Notes
+    -----
+    Pandoc markdown treats any ASCII punctuation character preceded by a backslash as a literal
+    character (pandoc manual, "Backslash escapes"), so every ASCII punctuation character is
+    escaped. This also breaks Quarto shortcodes (``{{<`` no longer occurs in the text), citations
+    and cross-references (``@``), math (``$``), emphasis, raw HTML (``<``), entities (``&``),
+    code spans and the smart-punctuation ligatures ``--`` and ``...``. Line breaks become spaces
+    (a pipe-table row is one line). Pandoc's HTML and typst writers then escape the literal
+    characters for their format (``&lt;``, ``\\#``).
+    """
+    text = " ".join(str(value).split())
+    return "".join("\\" + ch if ch in string.punctuation else ch for ch in text)
+
+
+def code(value: object) -> Markup:
+    """A code span holding ``value`` literally (hashes, column names).
+
+    The fence is one backtick longer than the longest run of backticks in the value. A value that
+    contains a shortcode delimiter, a pipe (cell separator) or a line break falls back to escaped plain text, because
+    Quarto expands shortcodes even inside code spans.
+    """
+    text = str(value)
+    if not text or "\n" in text or "|" in text or _SHORTCODE_RE.search(text):
+        return Markup(escape_md(text))
+    run = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def cell(value: object) -> str:
+    """One table cell as markdown: :class:`Markup` as it is, anything else escaped."""
+    return str(value) if isinstance(value, Markup) else escape_md(value)
+
+
 def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = None) -> str:
     """Pipe table; ``align`` is one character per column (l/r/c); ``widths`` (relative) override
-    the default, which is proportional to the widest cell of each column."""
+    the default, which is proportional to the widest cell of each column.
+
+    Every header and body cell goes through :func:`cell` (data are escaped, :class:`Markup` is
+    kept). The first column is the row header: the renderer marks it up as ``<th scope="row">``
+    in HTML (:func:`analysis.render.lite.row_headers`).
+    """
     cols = [str(c) for c in df.columns]
     align = align or "l" + "r" * (len(cols) - 1)
     # dash counts set pandoc's relative column widths: proportional to the widest cell
@@ -24,16 +86,17 @@ def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = No
         widths = [max([len(c), *(len(str(v)) for v in df.iloc[:, i])]) for i, c in enumerate(cols)]
         widths = [min(max(w, 6), 60) for w in widths]
     rule = {"l": lambda w: ":" + "-" * w, "r": lambda w: "-" * w + ":", "c": lambda w: ":" + "-" * w + ":"}
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|"]
+    lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
+             "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|"]
     for row in df.itertuples(index=False):
-        lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |")
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return "\n".join(lines) + "\n"
 
 
 def tbl_sources() -> str:
     reg = load_registry()
     rows = [{"Source": s.publication.split(";")[0], "Publisher": s.publisher.split(" (")[0],
-             "Years": s.years or "", "sha256": f"`{s.sha256[:12]}`"} for s in reg.values()]
+             "Years": s.years or "", "sha256": code(s.sha256[:12])} for s in reg.values()]
     return md(pd.DataFrame(rows), "llll")
 
 
@@ -149,6 +212,19 @@ def tbl_spec_curve(results: dict) -> str:
 def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     d = dictionary[["table", "column", "meaning", "unit", "missing"]].copy()
     d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "insp."})
-    d["column"] = "`" + d["column"] + "`"
+    d["column"] = d["column"].map(code)
     # code is set in a wider (monospace) face: give it room beyond its character count
     return md(d.rename(columns=str.capitalize), "llllr", widths=[6, 25, 53, 20, 7])
+
+
+def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
+    """Which function made each figure and table (from ``report/outputs/provenance.json``).
+
+    ``labels`` are the cross-reference labels defined in the report sources: those are shown as
+    cross-references ("Figure 3"), others by their label.
+    """
+    rows = []
+    for label, fn in made.items():  # build order: figures, then tables
+        shown = Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label) else label
+        rows.append([shown, code(fn)])
+    return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll", widths=[12, 50])

@@ -1,2 +1,3 @@
-"""Render the Quarto book: ``quarto render`` when Quarto is on PATH, otherwise the in-project
-pandoc + typst path (:mod:`analysis.render.lite`) on the same sources."""
+"""Render the report (one Quarto document, ``report/report.qmd``): ``quarto render`` when Quarto is
+on PATH or asked for, otherwise the in-project pandoc + typst engine (:mod:`analysis.render.lite`)
+on the same sources, with the same numbering, references, citation style and stamp."""

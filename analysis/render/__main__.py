@@ -1,33 +1,96 @@
 """``python -m analysis.render [--engine auto|quarto|lite] [--out _output]``.
 
-Writes ``report-v<version>.html`` and ``report-v<version>.pdf``. With ``--engine auto`` (default)
-Quarto is used when ``quarto`` is on PATH, the pandoc + typst path otherwise.
+Writes ``report-v<version>.html`` (one self-contained file) and ``report-v<version>.pdf``, and
+``report-v<version>.render.json`` recording the engine. ``--engine auto`` (default) uses Quarto
+when ``quarto`` is on PATH, the in-project pandoc + typst engine otherwise. If Quarto is used and
+fails, the render fails: there is no silent fallback (run with ``--engine lite``, or
+``make report RENDER_ENGINE=lite``, to use the in-project engine deliberately).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from .. import __version__, paths
-from .lite import Book, RenderError, render
+from ..outputs import buildinfo
+from .lite import Document, RenderError, atomic_write, render, row_headers, source_date_epoch
+
+FORCE_LITE = "make report RENDER_ENGINE=lite (or python -m analysis.render --engine lite)"
 
 
-def quarto_render(out_dir: Path, stem: str) -> dict[str, Path]:
-    """Render with the Quarto CLI. A Quarto book's HTML is a multi-page site in ``_output/``
-    (entry ``index.html``); the typst PDF is ``_output/report.pdf``, copied to the versioned name."""
-    subprocess.run(["quarto", "render", "--to", "html"], check=True, cwd=paths.ROOT)
-    subprocess.run(["quarto", "render", "--to", "typst"], check=True, cwd=paths.ROOT)
-    q_out = paths.ROOT / "_output"
-    written = {"html": q_out / "index.html"}
-    pdf = q_out / "report.pdf"
-    if pdf.exists():
-        dest = out_dir / f"{stem}.pdf"
-        shutil.copyfile(pdf, dest)
-        written["pdf"] = dest
+def resolve_engine(engine: str) -> str:
+    if engine == "auto":
+        return "quarto" if shutil.which("quarto") else "lite"
+    return engine
+
+
+def quarto_version(quarto: str) -> str:
+    try:
+        return subprocess.run([quarto, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def engine_description(engine: str) -> str:
+    if engine == "quarto":
+        return f"Quarto {quarto_version(shutil.which('quarto') or 'quarto')}"
+    try:
+        import pypandoc
+        import typst
+        return f"the in-project engine (pandoc {pypandoc.get_pandoc_version()}, typst {typst.__version__})"
+    except (ImportError, OSError):
+        return "the in-project engine"
+
+
+def _tracked_state(root: Path) -> str:
+    try:
+        return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf")) -> dict[str, Path]:
+    """Render with the Quarto CLI: ONE ``quarto render`` call for both formats (two calls each
+    clean the project's output directory, issue 9 finding 2) into a staging folder, then copy to
+    the versioned names. The PDF's dates come from ``SOURCE_DATE_EPOCH`` (typst honours it)."""
+    quarto = shutil.which("quarto")
+    if not quarto:
+        raise RenderError(f"quarto is not on PATH; to render without it: {FORCE_LITE}")
+    staging = root / "_build" / "quarto"
+    shutil.rmtree(staging, ignore_errors=True)
+    cmd = [quarto, "render", "--output-dir", os.path.relpath(staging, root)]
+    if tuple(formats) != ("html", "pdf"):
+        cmd += ["--to", "typst" if formats[0] == "pdf" else "html"]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch(root))}
+    before = _tracked_state(root)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
+        raise RenderError(f"quarto render failed (exit {proc.returncode}): {tail}; to render with the "
+                          f"in-project engine instead: {FORCE_LITE}")
+    after = _tracked_state(root)
+    if after != before:
+        raise RenderError(f"quarto render modified tracked files: {after.strip()}")
+    written = {}
+    for fmt, ext in (("html", "html"), ("pdf", "pdf")):
+        if fmt not in formats:
+            continue
+        found = sorted(staging.rglob(f"report.{ext}"))
+        if not found:
+            raise RenderError(f"quarto render wrote no report.{ext} under {staging}")
+        data = found[0].read_bytes()
+        if fmt == "html":
+            data = row_headers(data.decode("utf-8")).encode("utf-8")
+        dest = out_dir / f"{stem}.{ext}"
+        atomic_write(dest, data)
+        written[fmt] = dest
     return written
 
 
@@ -36,21 +99,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engine", choices=["auto", "quarto", "lite"], default="auto")
     ap.add_argument("--out", type=Path, default=paths.ROOT / "_output")
     ap.add_argument("--format", choices=["html", "pdf", "both"], default="both")
+    ap.add_argument("--root", type=Path, default=paths.ROOT, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     stem = f"report-v{__version__}"
-    engine = args.engine
-    if engine == "auto":
-        engine = "quarto" if shutil.which("quarto") else "lite"
+    engine = resolve_engine(args.engine)
     formats = ("html", "pdf") if args.format == "both" else (args.format,)
     try:
+        description = engine_description(engine)
+        if args.root == paths.ROOT:
+            buildinfo.refresh(engine=description)
         if engine == "quarto":
-            written = quarto_render(args.out, stem)
+            written = quarto_render(args.root, args.out, stem, formats)
         else:
-            written = render(Book.load(), args.out, stem, formats)
-    except RenderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+            written = render(Document.load(args.root), args.out, stem, formats)
+        record = {"engine": engine, "description": description, "files": sorted(p.name for p in written.values())}
+        atomic_write(args.out / f"{stem}.render.json", (json.dumps(record, indent=1) + "\n").encode())
+    except (RenderError, OSError) as exc:
+        print(f"error: {exc}".splitlines()[0], file=sys.stderr)
         return 2
-    print(f"rendered with {engine}: " + ", ".join(str(p) for p in written.values()))
+    print(f"rendered with {description}: " + ", ".join(os.path.relpath(p) for p in written.values()))
     return 0
 
 
