@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import paths
+from ..fileio import ordinary_mode
 from ..errors import ChecksumError, SchemaError, SourceUnavailableError
 
 _REQUIRED_FIELDS = (
@@ -122,9 +123,7 @@ def _download(source: Source, dest: Path) -> None:
             with urllib.request.urlopen(source.url, timeout=60) as resp:  # noqa: S310 (registry URL)
                 shutil.copyfileobj(resp, tmp)
         verify(source, tmp_path)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
+        ordinary_mode(tmp_path)
         tmp_path.replace(dest)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
