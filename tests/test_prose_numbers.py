@@ -28,6 +28,7 @@ ALLOWED = [
     r"95%",                                              # confidence level
     r"p < 0\.05", r"p < 0\.01", r"p < 0\.001",           # significance conventions
     r"\(0/1\)", r"χ²",
+    r"section 251", r"aged 0 to 17",                     # the s251 return's name; child age range
 ]
 
 

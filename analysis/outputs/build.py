@@ -60,6 +60,7 @@ def build() -> dict[str, str]:
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
     v["prose"] = {"nao_comparison": prose.nao_comparison(panel)}
+    v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}
     v["source"] = made
     write_variables(v)

@@ -45,3 +45,46 @@ def nao_comparison(panel: pd.DataFrame) -> str:
     """The comparison of workforce pressure by grade that the NAO (2016) reported, on our data."""
     m = grade_means(panel)
     return " ".join(gradient_sentence(m[c], c) for c in ("agency_rate", "caseload"))
+
+
+WORKFORCE_TERMS = ("caseload", "vacancy_rate", "agency_rate", "turnover_rate", "absence_rate")
+#: the same fitted model reported on another scale: not a separate test
+SAME_TEST_AS_LOGODDS = ("ologit_odds_ratio", "ologit_ame_good")
+GRADE_WORDS = dict(enumerate(GRADE_ORDER, start=1))
+
+
+def limitation_numbers(inspections: pd.DataFrame, results: dict) -> dict[str, str]:
+    """Numbers quoted in the limitations chapter, computed from the inspection table and results.
+
+    * the longest gap between the fieldwork starts of consecutive graded inspections (the
+      pandemic pause), with its first and last day and the graded inspections begun in the
+      calendar years around it;
+    * median years from the previous grade's publication to the next fieldwork, by previous
+      grade (ILACS inspections: risk-based scheduling);
+    * how many workforce-term p-values the results report and how many are below 0.05, against
+      the number expected by chance alone (5% of the tests if no measure mattered).
+    """
+    g = inspections[inspections["overall_num"].notna()].sort_values("start_date")
+    starts = g["start_date"].drop_duplicates().reset_index(drop=True)
+    gaps = starts.diff()
+    i = int(gaps.idxmax())
+    before, after = starts[i - 1], starts[i]
+    per_year = g.groupby(g["start_date"].dt.year).size()
+    il = g[(g["framework"] == "ILACS") & g["prev_grade_num"].notna()]
+    years = il.groupby("prev_grade_num")["days_since_prev"].median() / 365.25
+    n_tests = n_sig = 0
+    for m in results.get("models", []):
+        if m["model_id"] in SAME_TEST_AS_LOGODDS:
+            continue
+        for term, c in m["coefficients"].items():
+            if term in WORKFORCE_TERMS and c.get("p_value") is not None:
+                n_tests += 1
+                n_sig += c["p_value"] < 0.05
+    return {
+        "pause_from": before.strftime("%-d %B %Y"), "pause_to": after.strftime("%-d %B %Y"),
+        "pause_months": f"{gaps[i].days / 30.44:.0f}",
+        "pause_year": str(before.year), "n_pause_year": str(int(per_year.get(before.year, 0))),
+        "prev_year": str(before.year - 1), "n_prev_year": str(int(per_year.get(before.year - 1, 0))),
+        **{f"years_after_{GRADE_WORDS[int(k)].split()[0].lower()}": f"{v:.1f}" for k, v in years.items()},
+        "n_tests": str(n_tests), "n_sig": str(n_sig), "n_chance": f"{0.05 * n_tests:.0f}",
+    }
