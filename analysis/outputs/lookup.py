@@ -142,7 +142,11 @@ CSS = """
 .csc-lookup .csc-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin-top:.5rem}
 .csc-lookup table{border-collapse:collapse;width:auto;min-width:100%;margin:0;font-size:.82rem}
 .csc-lookup th,.csc-lookup td{padding:.3rem .45rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
-.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:8rem}
+.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:7.5rem;max-width:11rem;position:sticky;left:0;background:#fff;z-index:1}
+.csc-lookup thead th:first-child{z-index:2;background:#f6f8fa}
+.csc-lookup td.csc-text,.csc-lookup thead th.csc-text{text-align:left}
+.csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
+.csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
 .csc-lookup thead button{all:unset;cursor:pointer;font-weight:600}
 .csc-lookup thead button:focus{outline:2px solid #1a5490}
@@ -171,45 +175,54 @@ show();})();
 """.strip()
 
 
-def _cell(text: str, sort, sub: str = "", header: bool = False) -> str:
+def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
     e = html.escape
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
-    inner = e(text) + (f"<small>{e(sub)}</small>" if sub else "")
+    subs = [sub] if isinstance(sub, str) else sub
+    inner = e(text) + "".join(f"<small>{e(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
-    return f'<{tag} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
+    klass = f' class="{cls}"' if cls else ""
+    return f'<{tag}{klass} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
 
 
 def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
     e = html.escape
-    heads = ["Council", "Latest grade"] + [spec[0] for spec in measures.values()] + ["Since 2017"]
-    thead = "".join(f'<th scope="col"><button type="button">{e(h)}</button></th>' for h in heads)
+    heads = [("Council", "Council", ""), ("Latest grade", "Latest Ofsted grade and publication date", "csc-text")]
+    heads += [(spec[1], spec[0], "") for spec in measures.values()]
+    heads += [(f"Since {BASE_YEAR}", f"Direction of change since {BASE_YEAR}", "csc-text")]
+    thead = "".join(f'<th scope="col" title="{e(t)}"' + (f' class="{c}"' if c else "")
+                    + f'><button type="button">{e(h)}</button></th>' for h, t, c in heads)
     body = []
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         date = rd["grade_date"].strftime("%Y-%m-%d") if pd.notna(rd["grade_date"]) else ""
         cells = [_cell(rd["la_name"], rd["la_name"], rd["region"], header=True),
                  _cell(rd["grade"] if isinstance(rd["grade"], str) else "not graded", date or None,
-                       f"published {date}" if date else "")]
+                       f"published {date}" if date else "", cls="csc-text")]
         for m, (_, _, unit, digits) in measures.items():
             val, yr = rd[m], rd[f"{m}_year"]
-            sub = ""
+            subs: list[str] = []
             if pd.notna(val):
-                sub = (f"England {_diff(val, rd[f'{m}_england'], digits)} · neighbours "
-                       f"{_diff(val, rd[f'{m}_sn'], digits)}" + (f" · {int(yr)}" if int(yr) != year else ""))
-            cells.append(_cell(_num(val, digits, unit), None if pd.isna(val) else round(float(val), 4), sub))
+                subs = [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
+                if int(yr) != year:
+                    subs.append(f"({int(yr)})")
+            cells.append(_cell(_num(val, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
         dirs = [f"{LETTER.get(m, 'S')}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
                 if direction(rd[f"{m}_change"], m)]
-        cells.append(_cell(" ".join(dirs) if dirs else "–", " ".join(dirs) or None, _since(rd, measures)))
+        cells.append(_cell(" ".join(dirs) if dirs else "–", " ".join(dirs) or None, _since(rd, measures),
+                           cls="csc-text"))
         search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"])]).lower()
         body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
             '<label for="csc-lookup-q">Find a council (name, region or DfE code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
+            '<p>Under each value: <b>Eng</b> its difference from England, <b>SN</b> from the median of its '
+            'statistical neighbours. Select a column heading to sort; on a narrow screen, swipe the table '
+            'sideways.</p>\n'
             '<div class="csc-scroll"><table>\n'
-            '<caption>Each council: latest value, then its difference from England and from the median '
-            'of its DfE statistical neighbours. Select a column heading to sort.</caption>\n'
+            '<caption>Council lookup</caption>\n'
             f"<thead><tr>{thead}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
             f"<script>{JS}</script>\n</div>\n")
 
