@@ -136,3 +136,57 @@ def test_probe_detects_overflow_missing_alt_and_th(chromium, tmp_path):
                     'wide cell in a scrolling box</td></tr></table></div><img src="x.png" alt="x"></body></html>',
                     encoding="utf-8")
     assert check(probe(chromium, good, 400, tmp_path), 400) == []
+
+
+LOOKUP_PROBE = """<!doctype html><html><body>
+<iframe id="f" src="%(src)s" style="width:400px;height:600px;border:0"></iframe>
+<pre id="probe"></pre>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, input = d.querySelector('#csc-lookup input');
+  function visible() { return Array.prototype.filter.call(d.querySelectorAll('#csc-lookup tbody tr'),
+                                                          function (r) { return !r.hidden; }); }
+  var all = visible().length;
+  input.value = 'york'; input.dispatchEvent(new Event('input'));
+  var york = visible().map(function (r) { return r.cells[0].firstChild.textContent; });
+  input.value = ''; input.dispatchEvent(new Event('input'));
+  var button = d.querySelectorAll('#csc-lookup thead button')[2];  /* caseload */
+  button.click();
+  var asc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
+  button.click();
+  var desc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
+  document.getElementById('probe').textContent = JSON.stringify(
+    {all: all, york: york, asc: asc, desc: desc, count: d.querySelector('#csc-lookup .csc-count').textContent});
+});
+</script></body></html>
+"""
+
+
+def test_lookup_search_and_sort_work_in_the_browser(chromium, tmp_path):
+    """The lookup's inline script filters rows by the search box and sorts numerically, missing
+    values last, in both directions."""
+    from analysis.derived import load_derived
+    from analysis.outputs import lookup
+    from analysis.outputs.common import TABLES
+
+    panel, insp = load_derived()
+    lookup.write_lookup(panel, insp)
+    page = tmp_path / "lookup.html"
+    page.write_text("<!doctype html><html><body>" + (TABLES / "lookup.html").read_text(encoding="utf-8")
+                    + "</body></html>", encoding="utf-8")
+    wrapper = tmp_path / "lookup-probe.html"
+    wrapper.write_text(LOOKUP_PROBE % {"src": page.as_uri()}, encoding="utf-8")
+    out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--window-size=600,800", "--virtual-time-budget=5000", "--dump-dom", wrapper.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    r = json.loads(html_lib.unescape(re.search(r'<pre id="probe">(.*?)</pre>', out.stdout, flags=re.S).group(1)))
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    assert r["all"] == len(alive)
+    expected = sorted(n for n, reg in zip(alive["la_name"], alive["region"])
+                      if "york" in f"{n} {reg}".lower())
+    assert sorted(r["york"]) == expected and len(expected) >= 2
+    nums = [float(x) for x in r["asc"] if x != ""]
+    assert nums == sorted(nums) and all(x == "" for x in r["asc"][len(nums):])
+    nums_desc = [float(x) for x in r["desc"] if x != ""]
+    assert nums_desc == sorted(nums, reverse=True) and all(x == "" for x in r["desc"][len(nums_desc):])
+    assert r["count"] == f"{len(alive)} of {len(alive)} councils shown"
