@@ -293,3 +293,18 @@ def test_lookup_escapes_values(derived):
     line = next(line for line in md.splitlines() if "alert" in line)
     assert r"\<script\>" in line and r"\| \*y\*" in line and r"\[z\](u)" in line
     assert line.count(" | ") == md.splitlines()[0].count(" | ")  # the row keeps its columns
+
+
+def test_lookup_shows_spending_when_the_panel_has_it(derived):
+    panel, insp = derived
+    fake = panel.copy()
+    rng = np.random.default_rng(2)
+    fake["spend_total_pc"] = np.where(fake["year"] >= 2016, rng.uniform(500, 1500, len(fake)), np.nan)
+    fake["spend_total"] = fake["spend_total_pc"] * fake["child_pop"]
+    frame = lookup.lookup_frame(fake, insp, lookup.load_neighbours()).set_index("la_code")
+    y = int(fake["year"].max())
+    d = fake[(fake["year"] == y) & ~((fake["la_code"] == "318") & fake["joint_return"])].dropna(subset=["spend_total"])
+    assert frame.loc["383", "spend_total_pc_england"] == pytest.approx(d["spend_total"].sum() / d["child_pop"].sum())
+    md = lookup.lookup_markdown(frame.reset_index(), lookup._measures(fake), y)
+    assert "Spend £" in md.splitlines()[0]
+    assert "Spend" not in lookup.lookup_markdown(frame.reset_index(), lookup._measures(panel), y).splitlines()[0]
