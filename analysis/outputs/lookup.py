@@ -252,7 +252,7 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
     grade_abbr = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "Inadequate": "I"}
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + ["Since 2017"]
     lines = ["| " + " | ".join(md_escape(h) for h in heads) + " |",
-             "|:" + "-" * 28 + "|:" + "-" * 9 + "|" + "|".join("-" * 16 + ":" for _ in measures) + "|:" + "-" * 10 + "|"]
+             "|:" + "-" * 19 + "|:" + "-" * 11 + "|" + "|".join("-" * 16 + ":" for _ in measures) + "|:" + "-" * 13 + "|"]
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         g = grade_abbr.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
@@ -264,8 +264,10 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
                 cells.append("–")
                 continue
             star = "" if int(rd[f"{m}_year"]) == year else f" ({int(rd[f'{m}_year'])})"
-            cells.append(md_escape(f"{_num(val, digits, unit)}{star} "
-                                   f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"))
+            # no-break spaces keep value and differences on one line in the PDF
+            cells.append(md_escape(f"{_num(val, digits, unit)}{star}\u00a0"
+                                   f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"
+                                   ).replace(" ", "\u00a0"))
         dirs = " ".join(f"{LETTER.get(m, 'S')}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
                         if direction(rd[f"{m}_change"], m))
         since = _since(rd, measures)
