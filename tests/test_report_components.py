@@ -205,7 +205,7 @@ def test_every_entity_is_drawn_once():
     key = maps.load_hex_key()
     fig, ax = plt.subplots()
     n = maps.draw_hexes(ax, key, pd.Series(dtype=object))
-    assert n == len(key) == len(ax.patches)
+    assert n == len(key) == len(ax.collections[0].get_paths())
     centres = maps.hex_centres(key)
     assert not centres.duplicated().any()
     # neighbouring hexes are one unit apart (odd-r geometry)

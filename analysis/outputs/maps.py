@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.patches import Patch, RegularPolygon
 
@@ -80,11 +81,10 @@ def change_since(panel: pd.DataFrame, column: str, base: int = BASE_YEAR) -> tup
 def draw_hexes(ax, key: pd.DataFrame, colours: pd.Series) -> int:
     """Draw one hexagon per row of ``key`` filled with ``colours`` (by la_code); return count."""
     centres = hex_centres(key)
-    for la, (x, y) in centres.iterrows():
-        c = colours.get(la)
-        ax.add_patch(RegularPolygon((x, y), numVertices=6, radius=1 / SQRT3 * 0.96, orientation=0,
-                                    facecolor=c if isinstance(c, str) else MISSING_COLOUR,
-                                    edgecolor="white", linewidth=0.4))
+    hexes = [RegularPolygon((x, y), numVertices=6, radius=1 / SQRT3 * 0.96, orientation=0)
+             for x, y in centres.itertuples(index=False)]
+    fill = [c if isinstance(c, str) else MISSING_COLOUR for c in (colours.get(la) for la in centres.index)]
+    ax.add_collection(PatchCollection(hexes, facecolors=fill, edgecolors="white", linewidths=0.4))
     ax.set_xlim(centres["x"].min() - 1, centres["x"].max() + 1)
     ax.set_ylim(centres["y"].min() - 1, centres["y"].max() + 1)
     ax.set_aspect("equal")
