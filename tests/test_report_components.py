@@ -308,3 +308,16 @@ def test_lookup_shows_spending_when_the_panel_has_it(derived):
     md = lookup.lookup_markdown(frame.reset_index(), lookup._measures(fake), y)
     assert "Spend £" in md.splitlines()[0]
     assert "Spend" not in lookup.lookup_markdown(frame.reset_index(), lookup._measures(panel), y).splitlines()[0]
+
+
+def test_alt_text_of_panel_coefficients_matches_results(results):
+    res, _ = results
+    text = figures.alt_panel_coefficients(res)
+    models = {m["model_id"]: m for m in res["models"]}
+    for term, word in (("caseload", "caseload"), ("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"),
+                       ("turnover_rate", "turnover rate"), ("absence_rate", "absence rate")):
+        hit = re.search(word + r" positive in (\d) of (\d), interval excluding zero in (\d)", text)
+        cs = [models[f"panel_{e}_grade_num"]["coefficients"][term] for e in figures.PANEL_ESTIMATORS]
+        assert int(hit.group(1)) == sum(c["estimate"] > 0 for c in cs)  # std estimate has the same sign
+        assert int(hit.group(2)) == len(cs)
+        assert int(hit.group(3)) == sum(c["ci_low"] > 0 or c["ci_high"] < 0 for c in cs)

@@ -178,20 +178,25 @@ def _event_series(results: dict, kind: str, outcome: str) -> pd.DataFrame:
 
 
 def fig_event_study(results: dict):
-    """Workforce measures in the years around a change of grade (event study, LA + year effects)."""
+    """Workforce measures in the years around a change of grade (event study, LA + year effects).
+
+    Top row: a move to Inadequate; bottom row: an upgrade; columns: agency, vacancy, turnover.
+    """
     phone_theme()
-    fig, axes = plt.subplots(3, 2, figsize=(5.8, 7.0), sharex=True)
-    for c, (kind, (label, colour)) in enumerate(EVENT_KINDS.items()):
-        for r, outcome in enumerate(EVENT_OUTCOMES):
+    fig, axes = plt.subplots(2, 3, figsize=(6.0, 4.8), sharex=True)
+    for r, (kind, (label, colour)) in enumerate(EVENT_KINDS.items()):
+        for c, outcome in enumerate(EVENT_OUTCOMES):
             s = _event_series(results, kind, outcome)
             ax = axes[r, c]
             ax.fill_between(s["k"], s["lo"], s["hi"], alpha=0.2, color=colour)
             ax.plot(s["k"], s["est"], marker="o", ms=3, color=colour)
             ax.axhline(0, color="0.3", lw=0.8)
             ax.axvline(-0.5, color="0.5", ls="--", lw=0.8)
-            ax.set_title(f"{SHORT[outcome]}: {label}")
+            ax.set_xticks([-4, 0, 4])
+            if r == 0:
+                ax.set_title(SHORT[outcome].split()[0])
             if c == 0:
-                ax.set_ylabel("pp vs year −1")
+                ax.set_ylabel(f"{label}\npp vs year −1")
     fig.supxlabel("Years since the grade changed (ends pooled)")
     fig.tight_layout()
     return save_checked(fig, "fig-event-study")
