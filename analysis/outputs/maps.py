@@ -206,5 +206,5 @@ def maps_markdown(specs: list[MapSpec]) -> str:
     for s in specs:
         alt = s.alt.replace('"', "'")
         blocks.append(f"![{s.caption} {ATTRIBUTION}.](outputs/figures/{s.name}.png)"
-                      f"{{#{s.name} fig-alt=\"{alt}\"}}\n")
+                      f"{{#{s.name} .hexmap fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)
