@@ -30,6 +30,8 @@ ALLOWED = [
     r"\(0/1\)", r"χ²",
     r"[Ss]ection 47", r"[Ss]ection 251",                # statutory names (Children Act s47; s251 return)
     r"aged 0-17",                                        # child population definition (ONS, DfE)
+
+    r"section 251", r"aged 0 to 17",                     # the s251 return's name; child age range
 ]
 
 

@@ -6,6 +6,8 @@ Writes, under ``data/derived/``:
 * ``inspections.csv``        one row per Ofsted inspection
 * ``data_dictionary.csv``    every column of both tables: meaning, unit, source, years
 * ``suppression_counts.csv`` suppression symbols met per source, column and symbol
+* ``hex_map_key.csv``        hex map position of every entity alive in the last census year
+* ``statistical_neighbours.csv`` DfE statistical neighbours (2021 and 2025 groupings) by entity
 * ``manifest.json``          sha256 of every raw input and derived output, row counts
 
 Everything is built and validated in memory first; files are written only if all checks pass,
@@ -32,14 +34,18 @@ from .. import paths
 from .clean import context, ofsted, workforce
 from .clean import deprivation, protection, spend
 from .clean.parse import SuppressionLog
-from .dictionary import dictionary_frame
+from .dictionary import dictionary_frame, key_table_dictionary
+from .geography import load_register
+from .hexmap import build_hex_key
+from .neighbours import build_neighbours
 from ..errors import DataError
 from .inspections import build_inspections, harmonise_inspections
 from .panel import YEARS, build_panel
 from .schema import validate_inspections, validate_panel
 from .sources import fetch, load_registry
 
-OUTPUTS = ("la_year_panel.csv", "inspections.csv", "data_dictionary.csv", "suppression_counts.csv")
+OUTPUTS = ("la_year_panel.csv", "inspections.csv", "data_dictionary.csv", "suppression_counts.csv",
+           "hex_map_key.csv", "statistical_neighbours.csv")
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Derived:
     dictionary: pd.DataFrame
     suppression: pd.DataFrame
     inputs: dict[str, str]  # source id -> sha256
+    hex_key: pd.DataFrame | None = None
+    neighbours: pd.DataFrame | None = None
 
 
 def build(source_paths: dict[str, Path] | None = None) -> Derived:
@@ -83,8 +91,11 @@ def build(source_paths: dict[str, Path] | None = None) -> Derived:
     validate_panel(panel)
     validate_inspections(table)
     dictionary = dictionary_frame(panel, table)
+    hex_key = build_hex_key(panel, p["hexmap_utla"])
+    neighbours = build_neighbours(p["sn_2021"], p["sn_2025"], load_register())
+    dictionary = pd.concat([dictionary, key_table_dictionary(hex_key, neighbours)], ignore_index=True)
     return Derived(panel, table, dictionary, log.frame(),
-                   {sid: registry[sid].sha256 for sid in sorted(registry)})
+                   {sid: registry[sid].sha256 for sid in sorted(registry)}, hex_key, neighbours)
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
@@ -104,6 +115,10 @@ def render(derived: Derived) -> dict[str, bytes]:
         "data_dictionary.csv": to_csv_bytes(derived.dictionary),
         "suppression_counts.csv": to_csv_bytes(derived.suppression),
     }
+    if derived.hex_key is not None:
+        files["hex_map_key.csv"] = to_csv_bytes(derived.hex_key)
+    if derived.neighbours is not None:
+        files["statistical_neighbours.csv"] = to_csv_bytes(derived.neighbours)
     manifest = {
         "inputs_sha256": derived.inputs,
         "outputs_sha256": {k: hashlib.sha256(v).hexdigest() for k, v in files.items()},

@@ -118,3 +118,36 @@ def dictionary_frame(panel: pd.DataFrame, inspections: pd.DataFrame) -> pd.DataF
     if stale:
         raise ValueError(f"analysis/dictionary.py documents column(s) {stale} that no table has")
     return pd.DataFrame(rows)
+
+
+# Key tables (hex map key, statistical neighbours): table -> column -> (meaning, unit, source, years)
+KEY_TABLES: dict[str, dict[str, tuple[str, str, str, str]]] = {
+    "hex_map_key": {
+        "la_code": ("Harmonised LA entity alive in the last census year", "code", "la_register", "last census year"),
+        "hex_id": ("Key of the hex in the HexJSON layout (its 2019-20 GSS code); a new hex added by a split rule is keyed by the entity's own GSS code", "code", "hexmap_utla", "2019-20 layout"),
+        "q": ("Hex column (odd-r offset coordinates; odd rows shifted half a hex right)", "integer", "hexmap_utla", "2019-20 layout"),
+        "r": ("Hex row (increases northwards)", "integer", "hexmap_utla", "2019-20 layout"),
+        "hex_name": ("Name of the hex in the layout ('n'), or the entity name for an added hex", "text", "hexmap_utla", "2019-20 layout"),
+        "rule": ("Boundary rule that placed the entity on this hex (see analysis/data/hexmap.py, data/README.md)", "text", "analysis/data/hexmap.py", "all"),
+    },
+    "statistical_neighbours": {
+        "la_code": ("Harmonised LA entity", "code", "sn_2021, sn_2025, la_register", "all"),
+        "neighbour_rank": ("Rank of the neighbour (1 = closest) after mapping to entities and dropping self/duplicates", "rank 1-10", "sn_2021, sn_2025", "all"),
+        "neighbour_la_code": ("Harmonised entity of the neighbour", "code", "sn_2021, sn_2025, la_register", "all"),
+        "grouping": ("Source grouping: 'DfE SN 2021' (April 2021 groupings) or 'DfE SN 2025' (2025 model)", "text", "sn_2021, sn_2025", "2021, 2025"),
+    },
+}
+
+
+def key_table_dictionary(hex_key: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
+    """Dictionary rows of the hex map key and the statistical neighbours (same layout as
+    :func:`dictionary_frame`); raises ValueError if a column is undocumented or missing."""
+    rows = []
+    for table_name, df in (("hex_map_key", hex_key), ("statistical_neighbours", neighbours)):
+        doc = KEY_TABLES[table_name]
+        if list(df.columns) != list(doc):
+            raise ValueError(f"{table_name}: columns {list(df.columns)} differ from analysis/data/dictionary.py {list(doc)}")
+        for col, (meaning, unit, source, years) in doc.items():
+            rows.append({"table": table_name, "column": col, "meaning": meaning, "unit": unit,
+                         "source": source, "years": years, "missing": int(df[col].isna().sum()), "rows": len(df)})
+    return pd.DataFrame(rows)

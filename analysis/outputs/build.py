@@ -15,7 +15,7 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, tables
+from . import figures, lookup, maps, prose, tables
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import OUT, TABLES, load_results
 from .numbers import variables
@@ -53,7 +53,16 @@ def build() -> dict[str, str]:
     for name, (fn, args) in tbls.items():
         (TABLES / f"{name}.md").write_text(fn(*args), encoding="utf-8")
         made[name] = f"analysis/outputs/tables.py::{fn.__name__}"
+    # hex maps (figure blocks included by report/descriptives.qmd) and the council lookup annex
+    map_specs = maps.build_maps(panel, insp)
+    (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
+    made.update({s.name: "analysis/outputs/maps.py::build_maps" for s in map_specs})
+    made.update(lookup.write_lookup(panel, insp))
     v = variables(panel, insp, results)
+    v["alt"] = figures.alt_texts(panel, results, curve)
+    v["prose"] = {"nao_comparison": prose.nao_comparison(panel)}
+    v["limits"] = prose.limitation_numbers(insp, results)
+    v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")

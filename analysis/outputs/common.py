@@ -17,8 +17,7 @@ OUT = paths.ROOT / "report" / "outputs"
 FIGURES = OUT / "figures"
 TABLES = OUT / "tables"
 RESULTS = OUT / "results" / "results.json"
-GRADE_ORDER = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
-GRADE_PALETTE = dict(zip(GRADE_ORDER, ["#1b7837", "#7fbf7b", "#f4a582", "#b2182b"]))
+from .palette import GRADE_COLOURS as GRADE_PALETTE, GRADE_ORDER  # noqa: E402  one palette (palette.py)
 MEASURE_LABELS = {
     "caseload": "Caseload (cases per FTE)", "vacancy_rate": "Vacancy rate (%)",
     "agency_rate": "Agency worker rate (%)", "turnover_rate": "Turnover rate (%)",

@@ -1,4 +1,11 @@
-"""Figures of the report (seaborn). Each function writes one PNG and returns its path."""
+"""Figures of the report (seaborn). Each function writes one PNG and returns its path.
+
+Every figure uses the one grade palette (:mod:`analysis.outputs.palette`) and is sized for a
+phone: at most :data:`MAX_WIDTH_IN` inches wide, and :func:`save_checked` refuses a figure whose
+smallest text would be under :data:`MIN_TEXT_PX` pixels when the figure is shown
+:data:`PHONE_PX` pixels wide. The alt text of each figure is computed from the same data by
+:func:`alt_texts` (written to ``_variables.yml`` as ``alt.<figure>``).
+"""
 
 from __future__ import annotations
 
@@ -7,140 +14,314 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .common import GRADE_ORDER, GRADE_PALETTE, MEASURE_LABELS, model, save, theme
+from .common import MEASURE_LABELS, model, save, theme
+from .palette import GRADE_COLOURS, GRADE_ORDER
 
 TREND_MEASURES = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
+#: display width of a figure on a phone (400 px viewport less the page margins)
+PHONE_PX = 360
+#: smallest text allowed at that width
+MIN_TEXT_PX = 8.0
+MAX_WIDTH_IN = 6.0
+SHORT = {"caseload": "Caseload", "vacancy_rate": "Vacancy rate", "agency_rate": "Agency rate",
+         "turnover_rate": "Turnover rate", "absence_rate": "Absence rate"}
+GRADE_SHORT = {"Outstanding": "Outstanding", "Good": "Good", "Requires improvement": "Requires\nimprovement",
+               "Inadequate": "Inadequate"}
+
+
+def phone_theme() -> None:
+    """The report theme with text large enough for a phone."""
+    theme()
+    plt.rcParams.update({"font.size": 11, "axes.titlesize": 11.5, "axes.labelsize": 11,
+                         "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
+                         "legend.title_fontsize": 10, "figure.titlesize": 11.5})
+
+
+def min_text_px(fig, display_px: float = PHONE_PX) -> float:
+    """Smallest visible text of ``fig`` in screen pixels when the figure is ``display_px`` wide.
+
+    Notes
+    -----
+    A font of ``s`` points on a figure ``W`` inches wide shown ``P`` pixels wide measures
+    ``s / 72 * P / W`` pixels (saving with a tight bounding box trims little).
+    """
+    width_in = fig.get_size_inches()[0]
+    sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
+    return min(sizes) / 72 * display_px / width_in if sizes else float("inf")
+
+
+def save_checked(fig, name: str):
+    """Save after checking width and text size for a phone (ValueError if too small)."""
+    width = fig.get_size_inches()[0]
+    px = min_text_px(fig)
+    if width > MAX_WIDTH_IN + 1e-9 or px < MIN_TEXT_PX:
+        plt.close(fig)
+        raise ValueError(f"{name}: {width:.1f} in wide, smallest text {px:.1f} px at {PHONE_PX} px: "
+                         f"not readable on a phone (limits {MAX_WIDTH_IN} in, {MIN_TEXT_PX} px)")
+    return save(fig, name)
+
+
+def _trend_table(panel: pd.DataFrame, measure: str) -> pd.DataFrame:
+    g = panel[~panel["small_la"]].groupby("year")[measure]
+    return pd.DataFrame({"median": g.median(), "q1": g.quantile(0.25), "q3": g.quantile(0.75)}).dropna()
 
 
 def fig_national_trends(panel: pd.DataFrame):
     """Median and inter-quartile range across LAs of four pressure measures, 2015-2025."""
-    theme()
-    fig, axes = plt.subplots(2, 2, figsize=(8, 5.2), sharex=True)
+    phone_theme()
+    fig, axes = plt.subplots(2, 2, figsize=(6, 5.4), sharex=True)
     for ax, m in zip(axes.flat, TREND_MEASURES):
-        g = panel[~panel["small_la"]].groupby("year")[m]
-        q = pd.DataFrame({"median": g.median(), "q1": g.quantile(0.25), "q3": g.quantile(0.75)}).dropna()
-        ax.fill_between(q.index, q["q1"], q["q3"], color="#4c72b0", alpha=0.25, label="middle half of LAs")
-        ax.plot(q.index, q["median"], marker="o", color="#4c72b0", label="median LA")
+        q = _trend_table(panel, m)
+        ax.fill_between(q.index, q["q1"], q["q3"], color="#4c72b0", alpha=0.25, label="middle half")
+        ax.plot(q.index, q["median"], marker="o", ms=3, color="#4c72b0", label="median LA")
         ax.axvline(2016.5, color="0.4", ls="--", lw=1)
-        ax.set_title(MEASURE_LABELS[m], fontsize=10)
+        ax.set_title(MEASURE_LABELS[m])
         ax.set_xlabel("")
-    axes[0, 0].text(2016.6, axes[0, 0].get_ylim()[1], " new collection", va="top", fontsize=8, color="0.3")
-    axes[0, 0].legend(loc="lower left", fontsize=8, frameon=False)
-    fig.supxlabel("Census year (30 September)")
+        ax.set_xticks([2015, 2019, 2023])
+    axes[0, 0].legend(loc="lower left", frameon=False)
+    fig.supxlabel("Census year (30 September); dashed: new collection")
     fig.tight_layout()
-    return save(fig, "fig-trends")
+    return save_checked(fig, "fig-trends")
 
 
 def fig_by_rating(panel: pd.DataFrame):
     """Caseload and agency rate by the Ofsted grade in force, 2017-2025 (worker-level data)."""
-    theme()
-    d = panel[(panel["year"] >= 2017) & ~panel["small_la"] & panel["grade_label"].notna()]
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    phone_theme()
+    d = _by_rating_data(panel)
+    fig, axes = plt.subplots(2, 1, figsize=(5.5, 6.2), sharex=True)
     for ax, m in zip(axes, ["caseload", "agency_rate"]):
-        sns.boxplot(data=d, x="grade_label", y=m, hue="grade_label", order=GRADE_ORDER, palette=GRADE_PALETTE,
+        sns.boxplot(data=d, x="grade_label", y=m, hue="grade_label", order=GRADE_ORDER, palette=GRADE_COLOURS,
                     ax=ax, fliersize=2, legend=False)
         ax.set_xlabel("")
         ax.set_ylabel(MEASURE_LABELS[m])
-        ax.set_xticks(range(4), ["Outstanding", "Good", "Requires\nimprovement", "Inadequate"], fontsize=8)
-    fig.suptitle("LA-years 2017-2025 by grade in force at the census", fontsize=10)
+        ax.set_xticks(range(4), [GRADE_SHORT[g] for g in GRADE_ORDER])
+    axes[0].set_title("LA-years 2017-2025 by grade in force")
     fig.tight_layout()
-    return save(fig, "fig-by-rating")
+    return save_checked(fig, "fig-by-rating")
+
+
+def _by_rating_data(panel: pd.DataFrame) -> pd.DataFrame:
+    return panel[(panel["year"] >= 2017) & ~panel["small_la"] & panel["grade_label"].notna()]
+
+
+def _la_means(panel: pd.DataFrame) -> pd.DataFrame:
+    d = panel[(panel["year"] >= 2017) & ~panel["small_la"]]
+    means = d.groupby("la_code")[["caseload", "agency_rate"]].mean()
+    latest = d.dropna(subset=["grade_label"]).sort_values("year").groupby("la_code")["grade_label"].last()
+    return means.join(latest).dropna()
 
 
 def fig_la_variation(panel: pd.DataFrame):
     """LA means 2017-2025: caseload against agency rate, coloured by the latest grade."""
-    theme()
-    d = panel[(panel["year"] >= 2017) & ~panel["small_la"]]
-    means = d.groupby("la_code")[["caseload", "agency_rate"]].mean()
-    latest = d.dropna(subset=["grade_label"]).sort_values("year").groupby("la_code")["grade_label"].last()
-    means = means.join(latest).dropna()
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    phone_theme()
+    means = _la_means(panel)
+    fig, ax = plt.subplots(figsize=(5.5, 4.6))
     sns.scatterplot(data=means, x="caseload", y="agency_rate", hue="grade_label", hue_order=GRADE_ORDER,
-                    palette=GRADE_PALETTE, ax=ax, s=28, edgecolor="0.3", linewidth=0.3)
+                    palette=GRADE_COLOURS, ax=ax, s=30, edgecolor="0.25", linewidth=0.4)
     ax.set_xlabel("Mean caseload 2017-2025")
-    ax.set_ylabel("Mean agency worker rate 2017-2025 (%)")
-    ax.legend(title="Latest grade", fontsize=8, title_fontsize=8, frameon=False)
+    ax.set_ylabel("Mean agency rate 2017-2025 (%)")
+    ax.legend(title="Latest grade", frameon=False, loc="upper left")
     fig.tight_layout()
-    return save(fig, "fig-la-variation")
+    return save_checked(fig, "fig-la-variation")
 
 
-def fig_panel_coefficients(results: dict):
-    """Standardised coefficients (per SD) of the five pressure measures on the grade, by estimator."""
-    theme()
-    names = {"pooled": "Pooled OLS", "random": "Random effects", "between": "Between",
-             "fe_twoway": "LA + year FE", "first_difference": "First differences"}
+PANEL_ESTIMATORS = {"pooled": "Pooled OLS", "random": "Random effects", "between": "Between",
+                    "fe_twoway": "LA + year FE", "first_difference": "First differences"}
+
+
+def _panel_coef_table(results: dict) -> pd.DataFrame:
     rows = []
-    for est, label in names.items():
+    for est, label in PANEL_ESTIMATORS.items():
         m = model(results, f"panel_{est}_grade_num")
         for term in MEASURE_LABELS:
             c = m["coefficients"][term]
             scale = c["std_estimate"] / c["estimate"] if c["estimate"] else np.nan
-            rows.append({"estimator": label, "term": MEASURE_LABELS[term], "est": c["std_estimate"],
+            rows.append({"estimator": label, "term": term, "est": c["std_estimate"],
                          "lo": c["ci_low"] * scale, "hi": c["ci_high"] * scale})
-    d = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    palette = sns.color_palette("deep", len(names))
-    terms = list(MEASURE_LABELS.values())
-    for i, (est, color) in enumerate(zip(names.values(), palette)):
+    return pd.DataFrame(rows)
+
+
+def fig_panel_coefficients(results: dict):
+    """Standardised coefficients (per SD) of the five pressure measures on the grade, by estimator."""
+    phone_theme()
+    d = _panel_coef_table(results)
+    fig, ax = plt.subplots(figsize=(5.8, 5.6))
+    palette = sns.color_palette("colorblind", len(PANEL_ESTIMATORS))
+    markers = ["o", "s", "D", "^", "v"]
+    terms = list(MEASURE_LABELS)
+    for i, (est, color, mk) in enumerate(zip(PANEL_ESTIMATORS.values(), palette, markers)):
         s = d[d["estimator"] == est].set_index("term").loc[terms]
         y = np.arange(len(terms)) + (i - 2) * 0.15
-        ax.errorbar(s["est"], y, xerr=[s["est"] - s["lo"], s["hi"] - s["est"]], fmt="o", ms=4,
+        ax.errorbar(s["est"], y, xerr=[s["est"] - s["lo"], s["hi"] - s["est"]], fmt=mk, ms=4,
                     color=color, label=est, capsize=2, lw=1)
     ax.axvline(0, color="0.3", lw=1)
-    ax.set_yticks(range(len(terms)), terms)
+    ax.set_yticks(range(len(terms)), [SHORT[t] for t in terms])
     ax.invert_yaxis()
-    ax.set_xlabel("Change in grade (1 Outstanding to 4 Inadequate) per SD of the measure, 95% CI")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.set_xlabel("Change in grade (1 Outstanding to 4 Inadequate)\nper SD of the measure, 95% CI")
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
     fig.tight_layout()
-    return save(fig, "fig-panel-coefs")
+    return save_checked(fig, "fig-panel-coefs")
+
+
+EVENT_OUTCOMES = ["agency_rate", "vacancy_rate", "turnover_rate"]
+EVENT_KINDS = {"inadequate": ("to Inadequate", GRADE_COLOURS["Inadequate"]),
+               "upgrade": ("upgrade", GRADE_COLOURS["Outstanding"])}
+
+
+def _event_series(results: dict, kind: str, outcome: str) -> pd.DataFrame:
+    co = model(results, f"event_{kind}_{outcome}")["coefficients"]
+    ks = sorted([int(k[2:]) for k in co] + [-1])
+    return pd.DataFrame({"k": ks,
+                         "est": [0.0 if k == -1 else co[f"k={k}"]["estimate"] for k in ks],
+                         "lo": [0.0 if k == -1 else co[f"k={k}"]["ci_low"] for k in ks],
+                         "hi": [0.0 if k == -1 else co[f"k={k}"]["ci_high"] for k in ks]})
 
 
 def fig_event_study(results: dict):
-    """Workforce measures in the years around a change of grade (event study, LA + year effects)."""
-    theme()
-    fig, axes = plt.subplots(2, 3, figsize=(8.5, 4.8), sharex=True)
-    for r, kind in enumerate(["inadequate", "upgrade"]):
-        for c, outcome in enumerate(["agency_rate", "vacancy_rate", "turnover_rate"]):
-            m = model(results, f"event_{kind}_{outcome}")
-            co = m["coefficients"]
-            ks = sorted([int(k[2:]) for k in co] + [-1])
-            est = [0.0 if k == -1 else co[f"k={k}"]["estimate"] for k in ks]
-            lo = [0.0 if k == -1 else co[f"k={k}"]["ci_low"] for k in ks]
-            hi = [0.0 if k == -1 else co[f"k={k}"]["ci_high"] for k in ks]
+    """Workforce measures in the years around a change of grade (event study, LA + year effects).
+
+    Top row: a move to Inadequate; bottom row: an upgrade; columns: agency, vacancy, turnover.
+    """
+    phone_theme()
+    fig, axes = plt.subplots(2, 3, figsize=(6.0, 4.8), sharex=True)
+    for r, (kind, (label, colour)) in enumerate(EVENT_KINDS.items()):
+        for c, outcome in enumerate(EVENT_OUTCOMES):
+            s = _event_series(results, kind, outcome)
             ax = axes[r, c]
-            ax.fill_between(ks, lo, hi, alpha=0.2, color="#c44e52" if kind == "inadequate" else "#55a868")
-            ax.plot(ks, est, marker="o", ms=3, color="#c44e52" if kind == "inadequate" else "#55a868")
+            ax.fill_between(s["k"], s["lo"], s["hi"], alpha=0.2, color=colour)
+            ax.plot(s["k"], s["est"], marker="o", ms=3, color=colour)
             ax.axhline(0, color="0.3", lw=0.8)
             ax.axvline(-0.5, color="0.5", ls="--", lw=0.8)
-            ax.set_title(f"{MEASURE_LABELS[outcome].split(' (')[0]}: {'to Inadequate' if kind == 'inadequate' else 'upgrade'}",
-                         fontsize=9)
+            ax.set_xticks([-4, 0, 4])
+            if r == 0:
+                ax.set_title(SHORT[outcome].split()[0])
             if c == 0:
-                ax.set_ylabel("pp vs year −1")
-    fig.supxlabel("Years since the grade in force changed (endpoints pooled)")
+                ax.set_ylabel(f"{label}\npp vs year −1")
+    fig.supxlabel("Years since the grade changed (ends pooled)")
     fig.tight_layout()
-    return save(fig, "fig-event-study")
+    return save_checked(fig, "fig-event-study")
 
 
-def fig_spec_curve(curve: pd.DataFrame):
-    """Specification curve: sign-aligned standardised estimates, sorted, with 95% CIs."""
-    theme()
+SPEC_TERMS = ["caseload", "agency_rate", "vacancy_rate"]
+
+
+def _spec_curve_data(curve: pd.DataFrame) -> pd.DataFrame:
     d = curve[curve["status"] == "fitted"].copy()
     sign = np.where(d["outcome"] == "good_or_better", -1.0, 1.0)
     scale = d["std_estimate"] / d["estimate"]
     d["lo"] = sign * np.where(sign > 0, d["ci_low"], d["ci_high"]) * scale
     d["hi"] = sign * np.where(sign > 0, d["ci_high"], d["ci_low"]) * scale
-    terms = ["caseload", "agency_rate", "vacancy_rate"]
-    fig, axes = plt.subplots(1, 3, figsize=(9, 3.4), sharey=False)
-    for ax, t in zip(axes, terms):
+    return d
+
+
+def fig_spec_curve(curve: pd.DataFrame):
+    """Specification curve: sign-aligned standardised estimates, sorted, with 95% CIs."""
+    phone_theme()
+    d = _spec_curve_data(curve)
+    fig, axes = plt.subplots(3, 1, figsize=(5.8, 7.4))
+    for ax, t in zip(axes, SPEC_TERMS):
         s = d[d["term"] == t].sort_values("worse_rating_std").reset_index(drop=True)
         sig = s["p_value"] < 0.05
-        ax.vlines(s.index, s["lo"], s["hi"], color="0.75", lw=0.6)
-        ax.scatter(s.index[~sig], s.loc[~sig, "worse_rating_std"], s=5, color="0.45", label="p ≥ 0.05")
-        ax.scatter(s.index[sig], s.loc[sig, "worse_rating_std"], s=5, color="#c44e52", label="p < 0.05")
+        ax.vlines(s.index, s["lo"], s["hi"], color="0.8", lw=0.6)
+        ax.scatter(s.index[~sig], s.loc[~sig, "worse_rating_std"], s=7, color="0.45", marker="o", label="p ≥ 0.05")
+        ax.scatter(s.index[sig], s.loc[sig, "worse_rating_std"], s=9, color=GRADE_COLOURS["Inadequate"],
+                   marker="D", label="p < 0.05")
         ax.axhline(0, color="0.2", lw=0.8)
-        ax.set_title(MEASURE_LABELS[t].split(" (")[0], fontsize=10)
-        ax.set_xlabel("specifications, sorted")
-    axes[0].set_ylabel("worse rating per SD (sign-aligned)")
-    axes[0].legend(fontsize=7, frameon=False, loc="upper left")
+        ax.set_title(SHORT[t])
+        ax.set_ylabel("per SD")
+    axes[-1].set_xlabel("specifications, sorted by estimate")
+    axes[0].legend(frameon=False, loc="upper left")
+    fig.supylabel("Worse rating (sign-aligned)")
     fig.tight_layout()
-    return save(fig, "fig-spec-curve")
+    return save_checked(fig, "fig-spec-curve")
+
+
+# ---------------------------------------------------------------------------------------------
+# Alt text: what each figure shows, in words and numbers computed from the same data
+
+
+def _n(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}"
+
+
+def alt_trends(panel: pd.DataFrame) -> str:
+    parts = []
+    for m in TREND_MEASURES:
+        q = _trend_table(panel, m)["median"]
+        unit = "" if m == "caseload" else "%"
+        parts.append(f"{SHORT[m].lower()} {_n(q.loc[2017])}{unit} in 2017 and {_n(q.iloc[-1])}{unit} in "
+                     f"{q.index[-1]}")
+    return ("Four line charts of the median local authority with the middle half shaded, by census year. "
+            "Median " + "; ".join(parts) + ".")
+
+
+def alt_by_rating(panel: pd.DataFrame) -> str:
+    d = _by_rating_data(panel)
+    med = d.groupby("grade_label")[["caseload", "agency_rate"]].median()
+    cl = ", ".join(f"{g} {_n(med.loc[g, 'caseload'])}" for g in GRADE_ORDER)
+    ag = ", ".join(f"{g} {_n(med.loc[g, 'agency_rate'])}%" for g in GRADE_ORDER)
+    return (f"Box plots of caseload and agency rate for each Ofsted grade, LA-years 2017 to 2025. "
+            f"Median caseload: {cl}. Median agency rate: {ag}.")
+
+
+def alt_la_variation(panel: pd.DataFrame) -> str:
+    m = _la_means(panel)
+    r = m["caseload"].corr(m["agency_rate"])
+    return (f"Scatter plot of {len(m)} local authorities, mean caseload against mean agency rate 2017 to 2025, "
+            f"coloured by latest grade. Mean caseload ranges from {_n(m['caseload'].min())} to "
+            f"{_n(m['caseload'].max())} and mean agency rate from {_n(m['agency_rate'].min())}% to "
+            f"{_n(m['agency_rate'].max())}%; the correlation between them is {_n(r, 2)}.")
+
+
+def alt_panel_coefficients(results: dict) -> str:
+    d = _panel_coef_table(results)
+    n_est = len(PANEL_ESTIMATORS)
+    parts = []
+    for t in MEASURE_LABELS:
+        s = d[d["term"] == t]
+        parts.append(f"{SHORT[t].lower()} positive in {int((s['est'] > 0).sum())} of {n_est}, "
+                     f"interval excluding zero in {int(((s['lo'] > 0) | (s['hi'] < 0)).sum())}")
+    return ("Dot plot of standardised coefficients with 95% intervals for five estimators; positive means a "
+            "worse grade. " + "; ".join(parts) + ".")
+
+
+def alt_event_study(results: dict) -> str:
+    parts = []
+    events = {"inadequate": "a move to Inadequate", "upgrade": "an upgrade"}
+    for kind, label in events.items():
+        s = {o: _event_series(results, kind, o).set_index("k")["est"] for o in EVENT_OUTCOMES}
+        one = ", ".join(f"{SHORT[o].lower()} {_n(s[o].loc[1])} pp" for o in EVENT_OUTCOMES)
+        biggest = max(EVENT_OUTCOMES, key=lambda o: abs(s[o].loc[1]))
+        parts.append(f"One year after {label}: {one}; the largest change is in {SHORT[biggest].lower()}")
+    return ("Six line charts of agency, vacancy and turnover rates relative to the year before a change of "
+            "grade, with 95% intervals. " + ". ".join(parts) + ".")
+
+
+def alt_spec_curve(curve: pd.DataFrame) -> str:
+    d = _spec_curve_data(curve)
+    parts = []
+    for t in SPEC_TERMS:
+        s = d[d["term"] == t]
+        parts.append(f"{SHORT[t].lower()}: median {_n(s['worse_rating_std'].median(), 3)} per SD, "
+                     f"{int((s['p_value'] < 0.05).sum())} of {len(s)} with p below 0.05")
+    return ("Three specification curves, each model's sign-aligned estimate sorted with its 95% interval. "
+            + "; ".join(parts) + ".")
+
+
+def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[str, str]:
+    """Alt text of every figure, keyed as in ``_variables.yml`` (``alt.<key>``).
+
+    Alt text goes into an HTML attribute, so it never contains a double quote.
+    """
+    out = {
+        "fig_trends": alt_trends(panel),
+        "fig_by_rating": alt_by_rating(panel),
+        "fig_la_variation": alt_la_variation(panel),
+        "fig_panel_coefs": alt_panel_coefficients(results),
+        "fig_event_study": alt_event_study(results),
+        "fig_spec_curve": alt_spec_curve(curve),
+    }
+    bad = [k for k, v in out.items() if '"' in v or "\n" in v]
+    if bad:
+        raise ValueError(f"alt text of {bad} contains a quote or line break")
+    return out

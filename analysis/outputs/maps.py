@@ -1,0 +1,210 @@
+"""Hex maps of England's upper-tier LAs (matplotlib hexagons placed by ``hex_map_key.csv``).
+
+One hexagon per entity alive in the last census year; the layout is Open Innovations' (MIT),
+credited on every map. Layers: latest Ofsted grade (the grade palette), agency rate, caseload,
+spending per child (``spend_total_pc``, drawn when the panel has it) and the change in agency
+rate since 2017. :func:`maps_markdown` writes the figure blocks (caption, label, alt text computed
+from the data) that ``report/descriptives.qmd`` includes, so a map without data is never
+referenced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.patches import Patch, RegularPolygon
+
+from .. import paths
+from .figures import phone_theme, save_checked
+from .palette import DIVERGING_CMAP, GRADE_COLOURS, GRADE_ORDER, MISSING_COLOUR, SEQUENTIAL_CMAP
+
+ATTRIBUTION = "Hex layout: Open Innovations hexmaps (MIT)"
+BASE_YEAR = 2017
+SQRT3 = np.sqrt(3.0)
+
+
+def load_hex_key() -> pd.DataFrame:
+    return pd.read_csv(paths.DERIVED / "hex_map_key.csv", dtype={"la_code": str, "hex_id": str})
+
+
+def hex_centres(key: pd.DataFrame) -> pd.DataFrame:
+    """Centres of pointy-top hexes in an ``odd-r`` layout, unit distance between neighbours.
+
+    Notes
+    -----
+    x = q + (r mod 2) / 2 and y = r sqrt(3) / 2; the circumradius is 1 / sqrt(3).
+    """
+    return pd.DataFrame({"x": key["q"] + (key["r"] % 2) / 2, "y": key["r"] * SQRT3 / 2}).set_index(key["la_code"])
+
+
+def latest_grades(inspections: pd.DataFrame) -> pd.DataFrame:
+    """Latest graded inspection per entity: ``grade_label``, ``publication_date``."""
+    g = inspections[inspections["overall_num"].notna()].sort_values(["la_code", "publication_date"])
+    last = g.groupby("la_code").tail(1).set_index("la_code")
+    label = last["overall_num"].astype(int).map(dict(enumerate(GRADE_ORDER, start=1)))
+    return pd.DataFrame({"grade_label": label, "publication_date": last["publication_date"]})
+
+
+def _require(panel: pd.DataFrame, column: str) -> None:
+    if column not in panel.columns:
+        raise KeyError(f"hex map needs column {column!r}, which la_year_panel.csv does not have "
+                       "(it comes with the spending data of the data issue)")
+
+
+def latest_values(panel: pd.DataFrame, column: str) -> tuple[pd.Series, int]:
+    """Values of ``column`` in the last year in which any entity has one, by entity.
+
+    Small LAs (City of London, Isles of Scilly: under 2,000 children) are left out, as in the
+    rest of the report: their rates are too noisy to share a colour scale.
+    """
+    _require(panel, column)
+    has = panel.dropna(subset=[column])
+    if has.empty:
+        raise ValueError(f"hex map: column {column!r} has no values")
+    year = int(has["year"].max())
+    rows = panel.loc[(panel["year"] == year) & ~panel["small_la"].astype(bool)]
+    return rows.set_index("la_code")[column], year
+
+
+def change_since(panel: pd.DataFrame, column: str, base: int = BASE_YEAR) -> tuple[pd.Series, int]:
+    """``column`` in its last year minus its value in ``base`` (missing if either is missing)."""
+    last, year = latest_values(panel, column)
+    first = panel.loc[panel["year"] == base].set_index("la_code")[column]
+    return (last - first.reindex(last.index)), year
+
+
+def draw_hexes(ax, key: pd.DataFrame, colours: pd.Series) -> int:
+    """Draw one hexagon per row of ``key`` filled with ``colours`` (by la_code); return count."""
+    centres = hex_centres(key)
+    hexes = [RegularPolygon((x, y), numVertices=6, radius=1 / SQRT3 * 0.96, orientation=0)
+             for x, y in centres.itertuples(index=False)]
+    fill = [c if isinstance(c, str) else MISSING_COLOUR for c in (colours.get(la) for la in centres.index)]
+    ax.add_collection(PatchCollection(hexes, facecolors=fill, edgecolors="white", linewidths=0.4))
+    ax.set_xlim(centres["x"].min() - 1, centres["x"].max() + 1)
+    ax.set_ylim(centres["y"].min() - 1, centres["y"].max() + 1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return len(centres)
+
+
+def _figure(title: str):
+    phone_theme()
+    fig, ax = plt.subplots(figsize=(5.0, 6.0))
+    ax.set_title(title)
+    fig.text(0.01, 0.005, ATTRIBUTION, fontsize=9, color="0.35", ha="left", va="bottom")
+    return fig, ax
+
+
+def map_grades(key: pd.DataFrame, grades: pd.Series, name: str = "fig-map-grade"):
+    """Hex map of the latest Ofsted grade (categorical, grade palette)."""
+    fig, ax = _figure("Latest Ofsted grade")
+    draw_hexes(ax, key, grades.map(GRADE_COLOURS))
+    handles = [Patch(facecolor=GRADE_COLOURS[g], label=g) for g in GRADE_ORDER]
+    if grades.isna().any():
+        handles.append(Patch(facecolor=MISSING_COLOUR, label="no graded inspection"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return save_checked(fig, name)
+
+
+def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, name: str,
+               diverging: bool = False):
+    """Hex map of a continuous measure (viridis; PuOr centred on zero for a change)."""
+    fig, ax = _figure(title)
+    v = values.reindex(key["la_code"]).astype(float)
+    finite = v.dropna()
+    if finite.empty:
+        plt.close(fig)
+        raise ValueError(f"{name}: no values to map")
+    if diverging:
+        lim = float(np.nanmax(np.abs(finite))) or 1.0
+        norm, cmap = TwoSlopeNorm(0.0, -lim, lim), plt.get_cmap(DIVERGING_CMAP)
+    else:
+        norm, cmap = Normalize(float(finite.min()), float(finite.max())), plt.get_cmap(SEQUENTIAL_CMAP)
+    colours = finite.map(lambda x: "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in cmap(norm(x))[:3]))
+    draw_hexes(ax, key, colours)
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, shrink=0.8)
+    n_missing = int(v.isna().sum())
+    cb.set_label(label + (f"; grey: no data or small LA ({n_missing})" if n_missing else ""))
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return save_checked(fig, name)
+
+
+@dataclass(frozen=True)
+class MapSpec:
+    """One map: its label, caption and alt text (computed from the data)."""
+
+    name: str
+    caption: str
+    alt: str
+
+
+def _range_alt(what: str, v: pd.Series, names: pd.Series, unit: str, digits: int = 1) -> str:
+    v = v.dropna()
+    lo, hi = v.idxmin(), v.idxmax()
+    f = (lambda x: f"{x:,.{digits}f}{unit}") if unit != "£" else (lambda x: f"£{x:,.0f}")
+    return (f"Hex map of {len(v)} councils, {what}: median {f(v.median())}, lowest {f(v[lo])} in "
+            f"{names.get(lo, lo)}, highest {f(v[hi])} in {names.get(hi, hi)}")
+
+
+def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame | None = None) -> list[MapSpec]:
+    """Draw every map the data allow; return their specs (name, caption, alt text)."""
+    key = load_hex_key() if key is None else key
+    last = int(panel["year"].max())
+    names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
+    specs: list[MapSpec] = []
+
+    grades = latest_grades(inspections).reindex(key["la_code"])["grade_label"]
+    map_grades(key, grades)
+    counts = grades.value_counts()
+    alt = (f"Hex map of {len(key)} councils by latest Ofsted grade: "
+           + ", ".join(f"{int(counts.get(g, 0))} {g}" for g in GRADE_ORDER)
+           + f", {int(grades.isna().sum())} without a graded inspection")
+    if grades.isna().sum() == 0:
+        alt = alt.rsplit(",", 1)[0]
+    specs.append(MapSpec("fig-map-grade", "Latest Ofsted overall effectiveness grade of each council.", alt + "."))
+
+    for col, title, unit, label in (("agency_rate", "Agency worker rate", "%", "agency rate (%)"),
+                                    ("caseload", "Caseload", "", "cases per FTE")):
+        v, year = latest_values(panel, col)
+        name = f"fig-map-{col.replace('_', '-')}"
+        map_values(key, v, f"{title}, {year}", label, name)
+        specs.append(MapSpec(name, f"{title} of each council, census {year}; grey: no data, or fewer than 2,000 children.",
+                             _range_alt(f"{title.lower()} {year}", v.reindex(key["la_code"]), names, unit) + "."))
+
+    if "spend_total_pc" in panel.columns:
+        v, year = latest_values(panel, "spend_total_pc")
+        map_values(key, v, f"Spending per child, {year - 1}-{str(year)[2:]}", "£ per child aged 0-17",
+                   "fig-map-spend")
+        specs.append(MapSpec("fig-map-spend",
+                             f"Gross children's services spending (section 251 outturn) per child aged 0-17, "
+                             f"financial year ending March {year}; grey: no data, or fewer than 2,000 children.",
+                             _range_alt(f"spending per child {year}", v.reindex(key["la_code"]), names, "£") + "."))
+
+    ch, year = change_since(panel, "agency_rate")
+    map_values(key, ch, f"Change in agency rate, {BASE_YEAR}-{year}", "percentage points",
+               "fig-map-agency-change", diverging=True)
+    c = ch.reindex(key["la_code"]).dropna()
+    alt = (_range_alt(f"change in agency rate {BASE_YEAR} to {year} in percentage points", c, names, " pp")
+           + f"; {int((c > 0).sum())} councils rose, {int((c < 0).sum())} fell and {int((c == 0).sum())} "
+           "did not change.")
+    specs.append(MapSpec("fig-map-agency-change",
+                         f"Change in agency worker rate from {BASE_YEAR} to {year} (percentage points); grey: "
+                         f"council not in both years, or fewer than 2,000 children.", alt))
+    return specs
+
+
+def maps_markdown(specs: list[MapSpec]) -> str:
+    """Figure blocks for the report; alt text is attribute-safe (no double quotes)."""
+    blocks = []
+    for s in specs:
+        alt = s.alt.replace('"', "'")
+        blocks.append(f"![{s.caption} {ATTRIBUTION}.](outputs/figures/{s.name}.png)"
+                      f"{{#{s.name} .hexmap fig-alt=\"{alt}\"}}\n")
+    return "\n".join(blocks)

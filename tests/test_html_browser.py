@@ -1,0 +1,192 @@
+"""The rendered HTML in a real browser (headless Chromium) at phone and desktop width.
+
+At 400 px and 1280 px: the page never scrolls sideways (``document.documentElement.scrollWidth``
+<= the viewport width), every ``img`` has alt text and every ``table`` has ``th`` cells.
+
+Headless Chromium will not make a window narrower than 500 px, so the report is loaded in an
+``iframe`` of exactly the tested width inside a small wrapper page; a script in the wrapper
+measures the framed document after it has loaded and writes the result into the DOM, which
+``chromium --dump-dom`` prints. No browser driver or extra Python package is needed. Debian's
+``chromium`` is installed by ``.ci/run``; without it the test is skipped locally, and fails where
+``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from analysis import __version__, paths
+
+WIDTHS = (400, 1280)
+
+PROBE = """<!doctype html><html><body style="margin:0">
+<iframe id="f" src="%(src)s" style="width:%(w)dpx;height:900px;border:0"></iframe>
+<pre id="probe"></pre>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, de = d.documentElement, cw = de.clientWidth;
+  var wide = [], win = this.contentWindow;
+  function clipped(el) {  /* inside a box that scrolls or clips horizontally */
+    for (var p = el.parentElement; p && p !== d.body; p = p.parentElement) {
+      var o = win.getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return true;
+    }
+    return false;
+  }
+  d.querySelectorAll('body *').forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.right > cw + 1 && wide.length < 8 && !clipped(el)) {
+      wide.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                (el.className && el.className.baseVal === undefined ? '.' + el.className : '') +
+                ' right=' + Math.round(r.right));
+    }
+  });
+  var noAlt = [], noTh = [];
+  d.querySelectorAll('img').forEach(function (img) {
+    if (!(img.getAttribute('alt') || '').trim()) noAlt.push(img.src.slice(0, 40));
+  });
+  d.querySelectorAll('table').forEach(function (t, i) {
+    if (!t.querySelector('th')) noTh.push(t.id || ('table ' + i));
+  });
+  document.getElementById('probe').textContent = JSON.stringify({
+    scrollWidth: de.scrollWidth, clientWidth: cw, innerWidth: this.contentWindow.innerWidth,
+    n_img: d.querySelectorAll('img').length, n_table: d.querySelectorAll('table').length,
+    noAlt: noAlt, noTh: noTh, wide: wide});
+});
+</script></body></html>
+"""
+
+
+def chromium_binary() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium not found although CI is set (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium not installed (apt-get install chromium); CI installs it via .ci/run")
+    return found
+
+
+def probe(chromium: str, page: Path, width: int, tmp: Path) -> dict:
+    """Load ``page`` in an iframe ``width`` px wide; return the measurements."""
+    wrapper = tmp / f"probe-{width}.html"
+    wrapper.write_text(PROBE % {"src": page.resolve().as_uri(), "w": width}, encoding="utf-8")
+    out = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+         "--hide-scrollbars", f"--window-size={width + 40},1000", "--virtual-time-budget=10000",
+         "--dump-dom", wrapper.as_uri()],
+        capture_output=True, text=True, timeout=180)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', out.stdout, flags=re.S)
+    if not m or not m.group(1).strip():
+        raise AssertionError(f"no measurement from chromium (rc {out.returncode}): {out.stderr[-500:]}")
+    return json.loads(html_lib.unescape(m.group(1)))
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    return chromium_binary()
+
+
+@pytest.fixture(scope="module")
+def report_html(chromium) -> Path:
+    subprocess.run(["make", "report", "RENDER_ENGINE=lite"], cwd=paths.ROOT, check=True, stdout=subprocess.DEVNULL)
+    page = paths.ROOT / "_output" / f"report-v{__version__}.html"
+    assert page.exists()
+    return page
+
+
+def check(result: dict, width: int) -> list[str]:
+    problems = []
+    if result["scrollWidth"] > result["clientWidth"]:
+        problems.append(f"{width} px: page scrolls sideways (scrollWidth {result['scrollWidth']} > "
+                        f"{result['clientWidth']}); widest elements: {result['wide']}")
+    if result["noAlt"]:
+        problems.append(f"{width} px: img without alt text: {result['noAlt']}")
+    if result["noTh"]:
+        problems.append(f"{width} px: table without th: {result['noTh']}")
+    return problems
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_report_fits_the_viewport_and_is_accessible(chromium, report_html, width, tmp_path):
+    result = probe(chromium, report_html, width, tmp_path)
+    assert width - 30 <= result["clientWidth"] <= width  # the iframe sets the viewport width
+    assert result["n_img"] > 0 and result["n_table"] > 0
+    assert check(result, width) == []
+
+
+def test_probe_detects_overflow_missing_alt_and_th(chromium, tmp_path):
+    """The measurement fails on a page that scrolls sideways, has an img without alt and a table
+    without th (so the test above can fail)."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><div style="width:900px">wide</div><img src="x.png">'
+                   "<table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+    result = probe(chromium, bad, 400, tmp_path)
+    problems = check(result, 400)
+    assert len(problems) == 3, problems
+    good = tmp_path / "good.html"
+    good.write_text('<html><body><div style="overflow-x:auto"><table><tr><th>a</th><td style="min-width:900px">'
+                    'wide cell in a scrolling box</td></tr></table></div><img src="x.png" alt="x"></body></html>',
+                    encoding="utf-8")
+    assert check(probe(chromium, good, 400, tmp_path), 400) == []
+
+
+LOOKUP_PROBE = """<!doctype html><html><body>
+<iframe id="f" src="%(src)s" style="width:400px;height:600px;border:0"></iframe>
+<pre id="probe"></pre>
+<script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, input = d.querySelector('#csc-lookup input');
+  function visible() { return Array.prototype.filter.call(d.querySelectorAll('#csc-lookup tbody tr'),
+                                                          function (r) { return !r.hidden; }); }
+  var all = visible().length;
+  input.value = 'york'; input.dispatchEvent(new Event('input'));
+  var york = visible().map(function (r) { return r.cells[0].firstChild.textContent; });
+  input.value = ''; input.dispatchEvent(new Event('input'));
+  var button = d.querySelectorAll('#csc-lookup thead button')[2];  /* caseload */
+  button.click();
+  var asc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
+  button.click();
+  var desc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
+  document.getElementById('probe').textContent = JSON.stringify(
+    {all: all, york: york, asc: asc, desc: desc, count: d.querySelector('#csc-lookup .csc-count').textContent});
+});
+</script></body></html>
+"""
+
+
+def test_lookup_search_and_sort_work_in_the_browser(chromium, tmp_path):
+    """The lookup's inline script filters rows by the search box and sorts numerically, missing
+    values last, in both directions."""
+    from analysis.derived import load_derived
+    from analysis.outputs import lookup
+    from analysis.outputs.common import TABLES
+
+    panel, insp = load_derived()
+    lookup.write_lookup(panel, insp)
+    page = tmp_path / "lookup.html"
+    page.write_text("<!doctype html><html><body>" + (TABLES / "lookup.html").read_text(encoding="utf-8")
+                    + "</body></html>", encoding="utf-8")
+    wrapper = tmp_path / "lookup-probe.html"
+    wrapper.write_text(LOOKUP_PROBE % {"src": page.as_uri()}, encoding="utf-8")
+    out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--window-size=600,800", "--virtual-time-budget=5000", "--dump-dom", wrapper.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    r = json.loads(html_lib.unescape(re.search(r'<pre id="probe">(.*?)</pre>', out.stdout, flags=re.S).group(1)))
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    assert r["all"] == len(alive)
+    expected = sorted(n for n, reg in zip(alive["la_name"], alive["region"])
+                      if "york" in f"{n} {reg}".lower())
+    assert sorted(r["york"]) == expected and len(expected) >= 2
+    nums = [float(x) for x in r["asc"] if x != ""]
+    assert nums == sorted(nums) and all(x == "" for x in r["asc"][len(nums):])
+    nums_desc = [float(x) for x in r["desc"] if x != ""]
+    assert nums_desc == sorted(nums, reverse=True) and all(x == "" for x in r["desc"][len(nums_desc):])
+    assert r["count"] == f"{len(alive)} of {len(alive)} councils shown"
