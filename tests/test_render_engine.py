@@ -202,3 +202,13 @@ def test_failed_render_leaves_previous_outputs_untouched(tmp_path):
         render(Document.load(root), out, "r", ("pdf",))
     assert (out / "r.pdf").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["r.pdf"]  # no temporary file left behind
+
+
+def test_markup_cells_survive_a_dataframe_round_trip():
+    """Formatted cells (code spans, cross-references) are emitted as markup even when pandas
+    stores the column in its own string dtype (pandas 3 with pyarrow)."""
+    import pandas as pd
+
+    from analysis.outputs.tables import Markup, code, md
+    table = md(pd.DataFrame({"Output": [Markup("@fig-x"), "plain *text*"], "Made by": [code("a.py::f"), code("b")]}))
+    assert "| @fig-x |" in table and "`a.py::f`" in table and r"plain \*text\*" in table

@@ -23,6 +23,7 @@ import pandas as pd
 from .. import paths
 from .common import TABLES
 from .maps import latest_grades
+from .tables import escape_md
 
 BASE_YEAR = 2017
 NEIGHBOUR_GROUPING = "DfE SN 2025"
@@ -239,25 +240,19 @@ def _since(rd: dict, measures) -> str:
 # ----------------------------------------------------------------------------------------------
 # Markdown (PDF)
 
-MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#+!|~^@$])")
-
-
-def md_escape(text: str) -> str:
-    """Escape markdown-significant characters so data stay text in pandoc markdown."""
-    return MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
     """Compact pipe table: value (difference from England, from neighbours' median)."""
     grade_abbr = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "Inadequate": "I"}
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + ["Since 2017"]
-    lines = ["| " + " | ".join(md_escape(h) for h in heads) + " |",
+    lines = ["| " + " | ".join(escape_md(h) for h in heads) + " |",
              "|:" + "-" * 19 + "|:" + "-" * 11 + "|" + "|".join("-" * 16 + ":" for _ in measures) + "|:" + "-" * 13 + "|"]
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         g = grade_abbr.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
         date = rd["grade_date"].strftime("%Y-%m") if pd.notna(rd["grade_date"]) else ""
-        cells = [md_escape(rd["la_name"]), md_escape(f"{g} {date}".strip())]
+        cells = [escape_md(rd["la_name"]), escape_md(f"{g} {date}".strip())]
         for m, (_, _, unit, digits) in measures.items():
             val = rd[m]
             if pd.isna(val):
@@ -265,13 +260,13 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
                 continue
             star = "" if int(rd[f"{m}_year"]) == year else f" ({int(rd[f'{m}_year'])})"
             # no-break spaces keep value and differences on one line in the PDF
-            cells.append(md_escape(f"{_num(val, digits, unit)}{star}\u00a0"
+            cells.append(escape_md(f"{_num(val, digits, unit)}{star}\u00a0"
                                    f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"
                                    ).replace(" ", "\u00a0"))
         dirs = " ".join(f"{LETTER.get(m, 'S')}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
                         if direction(rd[f"{m}_change"], m))
         since = _since(rd, measures)
-        cells.append(md_escape((dirs + (f" ({since})" if since else "")) if dirs else "–"))
+        cells.append(escape_md((dirs + (f" ({since})" if since else "")) if dirs else "–"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -10,6 +10,7 @@ example by :func:`code`, a code span for hashes and column names).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 import string
 
 import pandas as pd
@@ -24,8 +25,22 @@ CONTROL_LABELS = {"cin_rate": "Children in need per 10k", "cpp_rate": "Child pro
                   "idaci_2019": "IDACI 2019", "ilacs": "ILACS framework"}
 
 
-class Markup(str):
-    """A cell value that is already valid markdown and is emitted as it is (not escaped)."""
+@dataclass(frozen=True)
+class Markup:
+    """A cell value that is already valid markdown and is emitted as it is (not escaped).
+
+    Deliberately not a ``str`` subclass: pandas 3 stores string columns in its own string dtype
+    (Arrow-backed when pyarrow is installed), which turns a ``str`` subclass back into a plain
+    ``str`` and would silently escape the markup. A non-string object stays an object.
+    """
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __len__(self) -> int:
+        return len(self.text)
 
 
 #: Quarto scans the raw text for shortcodes before pandoc parses it, so these must never reach
