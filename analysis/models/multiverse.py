@@ -118,9 +118,13 @@ def check_forward_timing(frame: pd.DataFrame) -> None:
                           f"{r['inspection_id']}: census {int(r['last_census'])}, fieldwork {r['start_date']:%Y-%m-%d}")
 
 
-def _timed(lookup: pd.DataFrame, la: pd.Series, census: pd.Series, timing: str, cols) -> pd.DataFrame:
-    """Measures of ``cols`` for census ``census`` (and the one or two before) under ``timing``."""
+def _timed(lookup: pd.DataFrame, la: pd.Series, census: pd.Series, timing: str, cols) -> tuple[pd.DataFrame, pd.Series]:
+    """Measures of ``cols`` under ``timing`` relative to census ``census``, and the latest census
+    year actually read (for :func:`check_forward_timing`)."""
+    read: list[int] = []
+
     def at(offset):
+        read.append(offset)
         idx = pd.MultiIndex.from_arrays([la.to_numpy(), (census - offset).to_numpy()])
         return lookup.reindex(idx)[list(cols)].to_numpy(dtype=float)
     if timing == "census before":
@@ -131,7 +135,7 @@ def _timed(lookup: pd.DataFrame, la: pd.Series, census: pd.Series, timing: str, 
         v = at(0) - at(2)
     else:
         raise IdentificationError(f"unknown timing {timing!r}; choose from {TIMINGS}")
-    return pd.DataFrame(v, columns=list(cols), index=la.index)
+    return pd.DataFrame(v, columns=list(cols), index=la.index), census - min(read)
 
 
 def _controls_available(panel: pd.DataFrame) -> list[str]:
@@ -149,14 +153,18 @@ def inspection_frames(inspections: pd.DataFrame, panel: pd.DataFrame) -> dict[st
     g = g.sort_values(["la_code", "start_date", "inspection_id"]).reset_index(drop=True)
     base = pd.DataFrame({"la_code": g["la_code"], "inspection_id": g["inspection_id"],
                          "start_date": g["start_date"], "year": g["inspection_year"].astype(int),
-                         "framework": g["framework"], "last_census": g["census_year"].astype(int),
+                         "framework": g["framework"],
                          "region": g["region"], "london": g["london"].astype(bool)})
     base["grade"] = g["overall_num"].astype(float)
     ctrl = _controls_available(mp)
-    base = pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], "census before", ctrl)], axis=1)
+    census = g["census_year"].astype(int)
+    c, c_last = _timed(lookup, base["la_code"], census, "census before", ctrl)
+    base = pd.concat([base, c], axis=1)
     frames = {}
     for timing in TIMINGS:
-        f = pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], timing, TERMS)], axis=1)
+        x, x_last = _timed(lookup, base["la_code"], census, timing, TERMS)
+        f = pd.concat([base, x], axis=1)
+        f["last_census"] = np.maximum(c_last, x_last)  # the latest census any regressor comes from
         check_forward_timing(f)
         frames[timing] = f
     return frames
@@ -171,8 +179,8 @@ def panel_frames(panel: pd.DataFrame) -> dict[str, pd.DataFrame]:
                          "last_census": p["year"].astype(int) - 1, "region": p["region"],
                          "london": p["london"].astype(bool), "grade": p["grade_num"].astype(float)})
     ctrl = _controls_available(mp)
-    base = pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], "census before", ctrl)], axis=1)
-    return {t: pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], t, TERMS)], axis=1)
+    base = pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], "census before", ctrl)[0]], axis=1)
+    return {t: pd.concat([base, _timed(lookup, base["la_code"], base["last_census"], t, TERMS)[0]], axis=1)
             for t in TIMINGS}
 
 
