@@ -32,7 +32,8 @@ def test_changelog_has_an_entry_for_this_version():
 def _fake_outputs(root):
     for rel in [f"_output/report-v{__version__}.html", f"_output/report-v{__version__}.pdf",
                 "report/outputs/results/results.json", "report/outputs/results/estimates.csv",
-                "report/outputs/results/spec_curve.csv", "data/derived/manifest.json"]:
+                "report/outputs/results/spec_curve.csv", "report/outputs/results/multiverse.csv",
+                "data/derived/manifest.json"]:
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(f"content of {rel}\n")
@@ -42,7 +43,7 @@ def test_release_writes_manifest_and_refuses_to_overwrite(tmp_path):
     _fake_outputs(tmp_path)
     dest = release(__version__, root=tmp_path)
     sums = (dest / "SHA256SUMS").read_text().splitlines()
-    assert len(sums) == 6
+    assert len(sums) == 7
     for line in sums:
         digest, name = line.split("  ")
         assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == digest

@@ -460,11 +460,14 @@ def summarise(mv: pd.DataFrame) -> dict:
                           "variance_share": between / total if total > 0 else 0.0,
                           "median_by_level": {str(k): float(x) for k, x in med.items()}}
         most = max(choices, key=lambda c: choices[c]["range_of_medians"])
+        # outcome codings sit on different scales (grade points vs probabilities): also name the
+        # choice that moves the estimate most among the others
+        most_other = max((c for c in choices if c != "outcome"), key=lambda c: choices[c]["range_of_medians"])
         out["by_term"][t] = {"n_fitted": int(len(g)), "median_worse_rating_std": float(v.median()),
                              "share_positive": float((v > 0).mean()),
                              "share_significant_5pct": float((g["p_value"] < 0.05).mean()),
                              "min": float(v.min()), "max": float(v.max()),
-                             "moves_most": most,
+                             "moves_most": most, "moves_most_excluding_outcome": most_other,
                              "moves_most_by_variance": max(choices, key=lambda c: choices[c]["variance_share"]),
                              "choices": choices}
     return out
@@ -474,7 +477,7 @@ def legacy_spec_curve(mv: pd.DataFrame) -> pd.DataFrame:
     """The old ``spec_curve.csv`` layout (read by the existing spec-curve figure) from the multiverse."""
     out = mv.rename(columns={"n_obs": "nobs"}).copy()
     out["outcome"] = out["outcome"].replace({"grade": "grade_num"})
-    out["status"] = out["status"].where(out["status"] == "fitted", "not identified: " + out["reason"].astype(str))
+    out["status"] = out["status"].where(out["status"] == "fitted", "not identified")
     return out[["spec_id", "estimator", "outcome", "timing", "controls", "sample", "term", "status", "estimate",
                 "std_error", "ci_low", "ci_high", "p_value", "std_estimate", "worse_rating_std", "nobs", "n_las"]]
 

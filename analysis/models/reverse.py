@@ -275,21 +275,48 @@ def _flat(res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def fit_reverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[list[FitResult], dict]:
-    """Every reverse-direction fit and the design summary for ``results.json['reverse']``."""
+def _cs_job(args):
+    frame, outcome, exits, control_group = args
+    return fit_callaway_santanna(frame, outcome, exits, control_group)[0]
+
+
+def start_reverse(panel: pd.DataFrame, inspections: pd.DataFrame, executor=None):
+    """Build and check every reverse-direction frame, submit the Callaway-Sant'Anna fits to
+    ``executor`` (a concurrent.futures executor; None = fit in this process when collected) and
+    return a function that fits the TWFE models and returns ``(fits, summary)`` as
+    :func:`fit_reverse` does. Lets the caller overlap the slow library fits with other work."""
     years = panel["year"]
     events = inadequate_events(inspections, int(years.min()), int(years.max()))
-    fits: list[FitResult] = []
+    plan = []  # (outcome, exits, frame, cs control groups)
     for outcome in OUTCOMES:
         for exits in EXIT_RULES:
             frame = event_frame(panel, events, outcome, exits)
             check_reverse_timing(frame)
             check_clean_controls(frame, inspections)
+            # CS needs the balanced panel that truncation breaks: absorbing only
+            groups = () if exits == "truncated" else (("never", "not_yet") if outcome == "agency_rate" else ("never",))
+            plan.append((outcome, exits, frame, groups))
+    jobs = [(frame, outcome, exits, cg) for outcome, exits, frame, groups in plan for cg in groups]
+    pending = [executor.submit(_cs_job, j) for j in jobs] if executor is not None else None
+
+    def collect() -> tuple[list[FitResult], dict]:
+        cs = [f.result() for f in pending] if pending is not None else [_cs_job(j) for j in jobs]
+        by_key = {(f.spec["outcome"], f.spec["exits"], f.model_id.split("_")[2]): f for f in cs}
+        fits: list[FitResult] = []
+        for outcome, exits, frame, groups in plan:
             fits.append(fit_twfe(frame, outcome, exits))
-            if exits == "absorbing":  # CS needs the balanced panel that truncation breaks
-                fits.append(fit_callaway_santanna(frame, outcome, exits, "never")[0])
-                if outcome == "agency_rate":
-                    fits.append(fit_callaway_santanna(frame, outcome, exits, "not_yet")[0])
+            for cg in groups:
+                fits.append(by_key[(outcome, exits, "never" if cg == "never" else "not")])
+        return fits, _summary(events, fits)
+    return collect
+
+
+def fit_reverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[list[FitResult], dict]:
+    """Every reverse-direction fit and the design summary for ``results.json['reverse']``."""
+    return start_reverse(panel, inspections)()
+
+
+def _summary(events: EventTable, fits: list[FitResult]) -> dict:
     summary = {
         "design": {
             "event": "first published SIF/ILACS judgement of Inadequate after an observed non-Inadequate grade",
@@ -310,5 +337,8 @@ def fit_reverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[list[Fi
         "flags": {f.model_id: {"pre_trend_p": f.stats["pre_trend_wald"]["p_value"],
                                "pre_trend_fail": f.stats["pre_trend_fail"], "conclusion": f.stats["conclusion"]}
                   for f in fits},
+        "comparison_note": "event_inadequate_* models (analysis/models/event_study.py) are the previous design: "
+                           "census-year dating of the grade in force, LAs without a transition as controls "
+                           "(including LAs rated Inadequate from their first observation)",
     }
-    return fits, summary
+    return summary
