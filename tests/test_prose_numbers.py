@@ -28,6 +28,8 @@ ALLOWED = [
     r"95%",                                              # confidence level
     r"p < 0\.05", r"p < 0\.01", r"p < 0\.001",           # significance conventions
     r"\(0/1\)", r"χ²",
+    r"k = [−+-]?\d",                                    # event-time labels (definitions)
+    r"section 47",                                       # name of the statutory enquiry (s47)
 ]
 
 

@@ -14,10 +14,11 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, tables
+from . import figures, figures_reverse, tables, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import OUT, TABLES, load_results
 from .numbers import variables
+from .numbers_reverse import reverse_variables
 
 def build() -> dict[str, str]:
     panel, insp = load_derived()
@@ -36,6 +37,8 @@ def build() -> dict[str, str]:
     for name, (fn, args) in figs.items():
         fn(*args)
         made[name] = f"analysis/outputs/figures.py::{fn.__name__}"
+    figures_reverse.fig_reverse_event(results)
+    made["fig-reverse-event"] = "analysis/outputs/figures_reverse.py::fig_reverse_event"
     tbls = {
         "tbl-sources": (tables.tbl_sources, ()),
         "tbl-coverage": (tables.tbl_coverage, (panel,)),
@@ -52,7 +55,13 @@ def build() -> dict[str, str]:
     for name, (fn, args) in tbls.items():
         (TABLES / f"{name}.md").write_text(fn(*args), encoding="utf-8")
         made[name] = f"analysis/outputs/tables.py::{fn.__name__}"
+    for name, fn in {"tbl-reverse-event": tables_reverse.tbl_reverse_event,
+                     "tbl-reverse-design": tables_reverse.tbl_reverse_design,
+                     "tbl-multiverse": tables_reverse.tbl_multiverse}.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_reverse.py::{fn.__name__}"
     v = variables(panel, insp, results)
+    v["rev"] = reverse_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
