@@ -48,8 +48,10 @@ $(UV):
 	$(PYTHON_BOOT) -m venv .tools
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# --compile-bytecode: byte-compile the packages once, so imports stay fast where Python may not
+# write .pyc files (PYTHONDONTWRITEBYTECODE); run_models spends most of its time importing otherwise
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON_BOOT)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON_BOOT)
 	@touch $@
 
 test: $(STAMP)
