@@ -53,24 +53,25 @@ def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
 def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None) -> dict:
     """Fit every model; returns a dict of FitResults, tests and the multiverse table.
 
-    The multiverse's fast path runs in this process. The Callaway-Sant'Anna library fits (about
-    0.5 s each) run in one forked worker process meanwhile unless ``workers == 1``."""
+    The multiverse's fast path runs in this process. The event studies (previous design, and the
+    reverse design's TWFE and Callaway-Sant'Anna library fits) run in one forked worker process
+    meanwhile unless ``workers == 1``; the results are identical either way."""
     mp = prepare_panel(panel)
     executor = None
     if (workers or min(2, os.cpu_count() or 1)) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
-        import differences  # noqa: F401  (imported before the fork so the worker starts warm)
         executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
         collect_reverse = start_reverse(panel, insp, executor)
-        return _fit_rest(panel, insp, mp, collect_reverse)
+        events_old = executor.submit(fit_event_studies, panel) if executor is not None else None
+        return _fit_rest(panel, insp, mp, collect_reverse, events_old)
     finally:
         if executor is not None:
             executor.shutdown()
 
 
-def _fit_rest(panel, insp, mp, collect_reverse) -> dict:
+def _fit_rest(panel, insp, mp, collect_reverse, events_old=None) -> dict:
     fits: list[FitResult] = []
     rejected = []
     for outcome in ("grade_num", "good_or_better"):
@@ -89,8 +90,9 @@ def _fit_rest(panel, insp, mp, collect_reverse) -> dict:
                          ModelSpec("random", outcome, PRESSURE, "demand + population"), mp)
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
-    fits.extend(fit_event_studies(panel))  # previous design (census-year dating), kept for comparison
     mv = run_multiverse(panel, insp)
+    # previous event-study design (census-year dating), kept for comparison
+    fits.extend(events_old.result() if events_old is not None else fit_event_studies(panel))
     reverse_fits, reverse = collect_reverse()
     fits.extend(reverse_fits)
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "multiverse": mv,

@@ -275,8 +275,10 @@ def _flat(res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _cs_job(args):
+def _job(args):
     frame, outcome, exits, control_group = args
+    if control_group is None:
+        return fit_twfe(frame, outcome, exits)
     return fit_callaway_santanna(frame, outcome, exits, control_group)[0]
 
 
@@ -296,17 +298,12 @@ def start_reverse(panel: pd.DataFrame, inspections: pd.DataFrame, executor=None)
             # CS needs the balanced panel that truncation breaks: absorbing only
             groups = () if exits == "truncated" else (("never", "not_yet") if outcome == "agency_rate" else ("never",))
             plan.append((outcome, exits, frame, groups))
-    jobs = [(frame, outcome, exits, cg) for outcome, exits, frame, groups in plan for cg in groups]
-    pending = [executor.submit(_cs_job, j) for j in jobs] if executor is not None else None
+    # in model order: per outcome and exit rule, TWFE (control group None) then the CS fits
+    jobs = [(frame, outcome, exits, cg) for outcome, exits, frame, groups in plan for cg in (None, *groups)]
+    pending = [executor.submit(_job, j) for j in jobs] if executor is not None else None
 
     def collect() -> tuple[list[FitResult], dict]:
-        cs = [f.result() for f in pending] if pending is not None else [_cs_job(j) for j in jobs]
-        by_key = {(f.spec["outcome"], f.spec["exits"], f.model_id.split("_")[2]): f for f in cs}
-        fits: list[FitResult] = []
-        for outcome, exits, frame, groups in plan:
-            fits.append(fit_twfe(frame, outcome, exits))
-            for cg in groups:
-                fits.append(by_key[(outcome, exits, "never" if cg == "never" else "not")])
+        fits = [f.result() for f in pending] if pending is not None else [_job(j) for j in jobs]
         return fits, _summary(events, fits)
     return collect
 
