@@ -58,8 +58,10 @@ setup: $(STAMP) ## create .venv from the lock file (private uv in .tools/)
 $(UV):
 	$(call step,uv,$(PYTHON_BOOT) -m venv .tools && .tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)")
 
+# --compile-bytecode: byte-compile the packages once, so imports stay fast where Python may not
+# write .pyc files (PYTHONDONTWRITEBYTECODE); run_models spends most of its time importing otherwise
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	$(call step,setup,$(UV) sync --frozen --python $(PYTHON_BOOT) $(if $(filter 1,$(V)),,--quiet))
+	$(call step,setup,$(UV) sync --frozen --compile-bytecode --python $(PYTHON_BOOT) $(if $(filter 1,$(V)),,--quiet))
 	@touch $@
 
 test: $(STAMP) ## run the test suite

@@ -41,8 +41,8 @@ CHAPTER_CELLS = {
                    "p,i=load_derived(); fit_inspection_models(i,p)\n",
     "reverse": "from analysis.derived import load_derived\nfrom analysis.models.event_study import fit_event_studies\n"
                "p,i=load_derived(); fit_event_studies(p)\n",
-    "robustness": "from analysis.derived import load_derived\nfrom analysis.models.spec_curve import run_spec_curve\n"
-                  "from analysis.models.spec import prepare_panel\np,i=load_derived(); run_spec_curve(prepare_panel(p))\n",
+    "robustness": "from analysis.derived import load_derived\nfrom analysis.models.multiverse import run_multiverse\n"
+                  "p,i=load_derived(); run_multiverse(p, i)\n",
 }
 
 

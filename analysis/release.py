@@ -109,6 +109,7 @@ def release(version: str, root: Path = paths.ROOT, dest_root: Path | None = None
         "results.json": root / "report" / "outputs" / "results" / "results.json",
         "estimates.csv": root / "report" / "outputs" / "results" / "estimates.csv",
         "spec_curve.csv": root / "report" / "outputs" / "results" / "spec_curve.csv",
+        "multiverse.csv": root / "report" / "outputs" / "results" / "multiverse.csv",
         "data_manifest.json": root / "data" / "derived" / "manifest.json",
     }
     missing = [str(p) for p in files.values() if not p.exists()]

@@ -6,7 +6,9 @@ Writes under ``report/outputs/results/``:
                      estimate, SE, statistic, p-value, 95% CI, standardised estimate; Hausman
                      test; the specifications rejected as not identified, with the reason
 * ``estimates.csv``  the same coefficients as one tidy table (one row per model x term)
-* ``spec_curve.csv`` one row per specification-curve fit x focal term
+* ``multiverse.csv`` one row per multiverse specification x workforce term (choice columns
+                     estimator, outcome, timing, controls, sample; status and reason if not fitted)
+* ``spec_curve.csv`` the multiverse in the layout of the former specification curve
 
 Reads only the committed derived data. Deterministic: fixed model order, no random numbers,
 floats written with 12 significant digits.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -25,10 +28,11 @@ from . import __version__, paths
 from .derived import load_derived
 from .models.event_study import fit_event_studies
 from .models.inspection import fit_inspection_models
+from .models.multiverse import legacy_spec_curve, legacy_summary, run_multiverse, summarise
 from .models.panel import fit_panel, hausman
 from .models.results import FitResult
+from .models.reverse import start_reverse
 from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel
-from .models.spec_curve import start_spec_curve
 
 RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
 MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")
@@ -47,9 +51,27 @@ def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
 
 
 def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None) -> dict:
-    """Fit every model; returns a dict of FitResults, tests and the spec-curve table."""
+    """Fit every model; returns a dict of FitResults, tests and the multiverse table.
+
+    The multiverse's fast path runs in this process. The event studies (previous design, and the
+    reverse design's TWFE and Callaway-Sant'Anna library fits) run in one forked worker process
+    meanwhile unless ``workers == 1``; the results are identical either way."""
     mp = prepare_panel(panel)
-    collect_curve = start_spec_curve(mp, workers=workers)  # runs in worker processes meanwhile
+    executor = None
+    if (workers or min(2, os.cpu_count() or 1)) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        collect_reverse = start_reverse(panel, insp, executor)
+        events_old = executor.submit(fit_event_studies, panel) if executor is not None else None
+        return _fit_rest(panel, insp, mp, collect_reverse, events_old)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+
+
+def _fit_rest(panel, insp, mp, collect_reverse, events_old=None) -> dict:
     fits: list[FitResult] = []
     rejected = []
     for outcome in ("grade_num", "good_or_better"):
@@ -68,10 +90,13 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
                          ModelSpec("random", outcome, PRESSURE, "demand + population"), mp)
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
-    fits.extend(fit_event_studies(panel))
-    curve = collect_curve()
-    return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "spec_curve": curve,
-            "cla_interpolated": int(mp["cla_interpolated"].sum())}
+    mv = run_multiverse(panel, insp)
+    # previous event-study design (census-year dating), kept for comparison
+    fits.extend(events_old.result() if events_old is not None else fit_event_studies(panel))
+    reverse_fits, reverse = collect_reverse()
+    fits.extend(reverse_fits)
+    return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "multiverse": mv,
+            "reverse": reverse, "cla_interpolated": int(mp["cla_interpolated"].sum())}
 
 
 def _clean(obj):
@@ -88,8 +113,7 @@ def _clean(obj):
 
 
 def results_document(out: dict, manifest: dict) -> dict:
-    curve = out["spec_curve"]
-    fitted = curve[curve["status"] == "fitted"]
+    mv = out["multiverse"]
     return _clean({
         "title": "Social work workforce pressure and Ofsted ratings: model results",
         "version": __version__,
@@ -107,16 +131,9 @@ def results_document(out: dict, manifest: dict) -> dict:
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "hausman": out["hausman"],
         "not_identified": out["rejected"],
-        "spec_curve": {
-            "n_specifications": int(curve["spec_id"].nunique()),
-            "n_fitted": int(fitted["spec_id"].nunique()),
-            "n_not_identified": int(curve.loc[curve["status"] != "fitted", "spec_id"].nunique()),
-            "by_term": {t: {"median_worse_rating_std": g["worse_rating_std"].median(),
-                            "share_positive": (g["worse_rating_std"] > 0).mean(),
-                            "share_significant_5pct": (g["p_value"] < 0.05).mean(),
-                            "min": g["worse_rating_std"].min(), "max": g["worse_rating_std"].max()}
-                        for t, g in fitted.groupby("term")},
-        },
+        "spec_curve": legacy_summary(mv),
+        "multiverse": summarise(mv),
+        "reverse": out["reverse"],
     })
 
 
@@ -129,8 +146,10 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
         "results.json": (json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n").encode(),
         "estimates.csv": pd.concat([f.tidy() for f in out["fits"]], ignore_index=True)
                            .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
-        "spec_curve.csv": out["spec_curve"].to_csv(index=False, lineterminator="\n",
+        "multiverse.csv": out["multiverse"].to_csv(index=False, lineterminator="\n",
                                                    float_format="%.12g").encode(),
+        "spec_curve.csv": legacy_spec_curve(out["multiverse"]).to_csv(index=False, lineterminator="\n",
+                                                                      float_format="%.12g").encode(),
     }
     written = {}
     for name, content in files.items():
@@ -145,7 +164,7 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=RESULTS_DIR)
-    ap.add_argument("--workers", type=int, default=None, help="processes for the spec curve (default 2)")
+    ap.add_argument("--workers", type=int, default=None, help="ignored (kept for compatibility; everything runs in one process)")
     args = ap.parse_args(argv)
     panel, insp = load_derived()
     written = write_results(fit_all(panel, insp, workers=args.workers), args.out)

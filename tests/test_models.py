@@ -21,7 +21,6 @@ from analysis.models.inspection import (ame_good_or_better, fit_ordered_logit, i
                                         prepare_inspections)
 from analysis.models.panel import design, fit_linearmodels, fit_panel, hausman
 from analysis.models.spec import PRESSURE, IdentificationError, ModelSpec, model_frame, prepare_panel
-from analysis.models.spec_curve import run_spec_curve, specifications
 from analysis.derived import load_derived
 
 COEF_TOL = 1e-8
@@ -234,15 +233,3 @@ def test_invalid_specifications_are_rejected(kwargs, message):
     with pytest.raises(IdentificationError, match=message):
         ModelSpec(**kwargs)
 
-
-def test_spec_curve_is_deterministic_and_large_enough(data):
-    _, _, mp = data
-    serial = run_spec_curve(mp, workers=1)
-    parallel = run_spec_curve(mp, workers=2)
-    pd.testing.assert_frame_equal(serial, parallel)
-    fitted = serial[serial["status"] == "fitted"]
-    assert fitted["spec_id"].nunique() >= 200
-    skipped = serial[serial["status"] != "fitted"]
-    assert set(skipped["estimator"]) == {"fe_twoway", "first_difference"}
-    assert (skipped["controls"] == "demand + population + IDACI").all()
-    assert len(specifications()) == serial["spec_id"].nunique()

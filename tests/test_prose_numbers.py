@@ -32,6 +32,7 @@ ALLOWED = [
     r"aged 0-17",                                        # child population definition (ONS, DfE)
 
     r"section 251", r"aged 0 to 17",                     # the s251 return's name; child age range
+    r"k = [−+-]?\d",                                    # event-time labels (definitions)
 ]
 
 

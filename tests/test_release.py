@@ -52,7 +52,8 @@ def _project(root, commit_stamp=True):
     for rel in [f"_output/report-v{__version__}.html", f"_output/report-v{__version__}.pdf",
                 f"_output/report-v{__version__}.render.json",
                 "report/outputs/results/results.json", "report/outputs/results/estimates.csv",
-                "report/outputs/results/spec_curve.csv", "data/derived/manifest.json"]:
+                "report/outputs/results/spec_curve.csv", "report/outputs/results/multiverse.csv",
+                "data/derived/manifest.json"]:
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(f"content of {rel}\n")
@@ -71,7 +72,7 @@ def test_release_writes_manifest_archive_and_refuses_to_overwrite(tmp_path):
     _project(tmp_path)
     dest = release(__version__, root=tmp_path)
     sums = (dest / "SHA256SUMS").read_text().splitlines()
-    assert len(sums) == 9
+    assert len(sums) == 10
     for line in sums:
         digest, name = line.split("  ")
         assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == digest

@@ -15,10 +15,11 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, lookup, maps, prose, tables
+from . import figures, figures_reverse, lookup, maps, prose, tables, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import OUT, TABLES, load_results
 from .numbers import variables
+from .numbers_reverse import reverse_variables
 
 def build() -> dict[str, str]:
     panel, insp = load_derived()
@@ -37,6 +38,8 @@ def build() -> dict[str, str]:
     for name, (fn, args) in figs.items():
         fn(*args)
         made[name] = f"analysis/outputs/figures.py::{fn.__name__}"
+    figures_reverse.fig_reverse_event(results)
+    made["fig-reverse-event"] = "analysis/outputs/figures_reverse.py::fig_reverse_event"
     tbls = {
         "tbl-sources": (tables.tbl_sources, ()),
         "tbl-coverage": (tables.tbl_coverage, (panel,)),
@@ -53,6 +56,11 @@ def build() -> dict[str, str]:
     for name, (fn, args) in tbls.items():
         (TABLES / f"{name}.md").write_text(fn(*args), encoding="utf-8")
         made[name] = f"analysis/outputs/tables.py::{fn.__name__}"
+    for name, fn in {"tbl-reverse-event": tables_reverse.tbl_reverse_event,
+                     "tbl-reverse-design": tables_reverse.tbl_reverse_design,
+                     "tbl-multiverse": tables_reverse.tbl_multiverse}.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_reverse.py::{fn.__name__}"
     # hex maps (figure blocks included by report/descriptives.qmd) and the council lookup annex
     map_specs = maps.build_maps(panel, insp)
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
@@ -63,12 +71,13 @@ def build() -> dict[str, str]:
     v["prose"] = {"nao_comparison": prose.nao_comparison(panel)}
     v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}
+    v["rev"] = reverse_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
     # provenance appendix: captions carry no code paths, this table does
-    labels = {m for q in (paths.ROOT / "report").glob("*.qmd")
-              for m in re.findall(r"#((?:fig|tbl)-[\w-]+)", q.read_text(encoding="utf-8"))}
+    sources = [*(paths.ROOT / "report").glob("*.qmd"), OUT / "maps.md"]  # maps.md: generated figure blocks
+    labels = {m for q in sources for m in re.findall(r"#((?:fig|tbl)-[\w-]+)", q.read_text(encoding="utf-8"))}
     (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(made, labels), encoding="utf-8")
     return made
 

@@ -1,0 +1,57 @@
+"""Numbers quoted in the reverse-direction and robustness text, merged into ``_variables.yml``
+under the key ``rev`` (``{{< var rev.agency.cs_k0 >}}``). Every value is a formatted string; keys
+contain no numeric segments (k=+1 is ``kp1``, k=-2 is ``km2``)."""
+
+from __future__ import annotations
+
+from .common import fmt, model
+from .common import fmt_p_prose as fmt_p
+
+OUTCOME_KEYS = {"agency_rate": "agency", "vacancy_rate": "vacancy", "turnover_rate": "turnover"}
+K_KEYS = {-4: "km4", -3: "km3", -2: "km2", 0: "k0", 1: "kp1", 2: "kp2", 3: "kp3", 4: "kp4"}
+
+
+def _k(m: dict, k: int, what: str = "estimate") -> str:
+    c = m["coefficients"].get(f"k={k}")
+    return fmt(c[what], 1) if c else "–"
+
+
+def _ci(m: dict, k: int) -> str:
+    c = m["coefficients"].get(f"k={k}")
+    return f"{fmt(c['ci_low'], 1)} to {fmt(c['ci_high'], 1)}" if c else "–"
+
+
+def reverse_variables(results: dict) -> dict:
+    rev = results["reverse"]
+    counts = rev["counts"]
+    out = {"n_treated": str(counts["treated"]), "n_controls": str(counts["controls"]),
+           "n_first_inadequate": str(counts["excluded_first_observed_inadequate"]),
+           "n_exits": str(counts["treated_exiting_inadequate"])}
+    for outcome, key in OUTCOME_KEYS.items():
+        twfe = model(results, f"rev_twfe_absorbing_{outcome}")
+        trunc = model(results, f"rev_twfe_truncated_{outcome}")
+        cs = model(results, f"rev_cs_never_absorbing_{outcome}")
+        old = model(results, f"event_inadequate_{outcome}")
+        d = {"n_events": str(cs["stats"]["n_events"]), "n_controls": str(cs["stats"]["n_controls"]),
+             "twfe_pre_p": fmt_p(twfe["stats"]["pre_trend_wald"]["p_value"]),
+             "cs_pre_p": fmt_p(cs["stats"]["pre_trend_wald"]["p_value"]),
+             "pre_fail": "fail" if (twfe["stats"]["pre_trend_fail"] or cs["stats"]["pre_trend_fail"]) else "pass",
+             "old_k0": _k(old, 0), "old_kp4": _k(old, 4)}
+        for k, kk in K_KEYS.items():
+            d[f"twfe_{kk}"] = _k(twfe, k)
+            d[f"cs_{kk}"] = _k(cs, k)
+            d[f"cs_{kk}_ci"] = _ci(cs, k)
+            d[f"trunc_{kk}"] = _k(trunc, k)
+        out[key] = d
+    mv = results["multiverse"]
+    out["mv"] = {"n_specs": f"{mv['n_specifications']:,}", "n_fitted": f"{mv['n_fitted']:,}",
+                 "n_not_identified": f"{mv['n_not_identified']:,}",
+                 "n_skipped": f"{mv['n_skipped_missing_data']:,}"}
+    for term, b in mv["by_term"].items():
+        out["mv"][term.replace("_rate", "")] = {
+            "median": fmt(b["median_worse_rating_std"], 3),
+            "share_sig": f"{100 * b['share_significant_5pct']:.0f}%",
+            "share_pos": f"{100 * b['share_positive']:.0f}%",
+            "moves_most": b["moves_most"], "moves_most_other": b["moves_most_excluding_outcome"],
+        }
+    return out
