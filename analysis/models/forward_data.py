@@ -112,7 +112,7 @@ class ForwardFrame:
             return self
         d = self.data[keep].reset_index(drop=True)
         d["visit"] = d.groupby("la_code").cumcount() + 1
-        drops = {**self.disclosure.get("drops", {}), reason: int((~keep).sum())}
+        drops = [*self.disclosure.get("drops", []), {"reason": reason, "n": int((~keep).sum())}]
         disc = {**self.disclosure, "drops": drops, "n_used": int(len(d)), "n_las": int(d["la_code"].nunique())}
         return ForwardFrame(d, self.regressors, self.controls, self.lag, self.year_columns, disc)
 
@@ -143,7 +143,7 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
     graded = inspections[inspections["framework"].isin(frameworks) & inspections["overall_num"].notna()].copy()
     disclosure = {"graded_inspections": int(len(graded)),
                   "graded_by_framework": {k: int(v) for k, v in graded["framework"].value_counts().sort_index().items()},
-                  "drops": {}}
+                  "drops": []}  # in the order applied
     # the census year is re-derived from the fieldwork date and must agree with the table
     derived_c = latest_census_before(pd.to_datetime(graded["start_date"]))
     if not (derived_c.to_numpy() == graded["census_year"].to_numpy()).all():
@@ -158,7 +158,7 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
     def drop(mask: pd.Series, reason: str):
         nonlocal d
         n = int(mask.sum())
-        disclosure["drops"][reason] = n
+        disclosure["drops"].append({"reason": reason, "n": n})
         d = d[~mask]
 
     drop(d["small_la"], "small LA excluded (City of London, Isles of Scilly)")
@@ -212,6 +212,8 @@ def year_dummies(df: pd.DataFrame, base: pd.DataFrame | None = None) -> pd.DataF
     yd = pd.get_dummies(pd.Categorical(df["inspection_year"]), prefix="year", drop_first=True, dtype=float)
     yd.index = df.index
     yd = yd.loc[:, yd.std() > 0]
+    if base is not None:
+        base = base.loc[:, base.std() > 0]  # e.g. the framework indicator in an ILACS-only sample
     x = pd.concat([base, yd], axis=1) if base is not None else yd
 
     def full_rank(m):
