@@ -22,12 +22,13 @@ from .timing import grade_age
 
 CONVENTIONS = {
     "clustering": "every forward model: standard errors clustered by LA (the harmonised la_code)",
-    "panelols_fe": ("linearmodels PanelOLS, cov_type='clustered', cluster_entity=True, debiased=True (default): "
-                    "V = n/(n - k - n_effects) * (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1, where n_effects counts "
-                    "the absorbed LA effects (count_effects=True), although they are nested in the LA clusters; no "
-                    "G/(G-1) factor (group_debias=False). fixest's default ('nested' fixed effects not counted, "
-                    "times G/(G-1)) gives smaller SEs (about 5% in the LA-year panel). Inference: normal "
-                    "(z) p-values and 95% CIs."),
+    "panelols_fe": ("linearmodels 7.1 PanelOLS, entity (LA) effects, cov_type='clustered', cluster_entity=True, "
+                    "debiased=True (default): V = n/(n - k) (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1 on the "
+                    "within-transformed data, k = time-varying regressors incl. year dummies. With one effect "
+                    "nested in the clusters, linearmodels' auto_df does not count the absorbed LA effects (it "
+                    "does count them in the two-way LA + year panel models, which makes those SEs about 5% "
+                    "larger than fixest's default). No G/(G-1) factor (group_debias=False). Normal (z) "
+                    "p-values and 95% CIs; G = number of LAs is in stats (n_las)."),
     "statsmodels_cluster": ("statsmodels cov_type='cluster' (OrderedModel, Logit, OLS for the CRE model): "
                             "CRV1 with use_correction=True, factor G/(G-1) * (N-1)/(N-K); p-values and CIs "
                             "normal for the likelihood models (OLS-CRE: reported with normal z as well)."),
