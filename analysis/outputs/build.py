@@ -14,10 +14,11 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, tables
+from . import figures, tables, tables_forward
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import OUT, TABLES, load_results
 from .numbers import variables
+from .numbers_forward import forward_variables
 
 def build() -> dict[str, str]:
     panel, insp = load_derived()
@@ -52,7 +53,16 @@ def build() -> dict[str, str]:
     for name, (fn, args) in tbls.items():
         (TABLES / f"{name}.md").write_text(fn(*args), encoding="utf-8")
         made[name] = f"analysis/outputs/tables.py::{fn.__name__}"
+    fwd_tbls = {  # forward (inspection-level) design and replication
+        "tbl-fwd-sample": tables_forward.tbl_fwd_sample, "tbl-fwd-magnitudes": tables_forward.tbl_fwd_magnitudes,
+        "tbl-fwd-precision": tables_forward.tbl_fwd_precision, "tbl-fwd-cre": tables_forward.tbl_fwd_cre,
+        "tbl-fwd-sensitivity": tables_forward.tbl_fwd_sensitivity, "tbl-replication": tables_forward.tbl_replication,
+    }
+    for name, fn in fwd_tbls.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_forward.py::{fn.__name__}"
     v = variables(panel, insp, results)
+    v["fwd"] = forward_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
