@@ -44,6 +44,7 @@ def forward_variables(results: dict) -> dict:
         "spending_in_data": "no" if any(n.startswith("spending") for n in fw["notes"]) else "yes",
         "clogit": {"n": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["nobs"]),
                    "n_las": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["n_las"])},
+        "power": "80%", "level": "5%",  # the MDE convention (analysis/models/magnitudes.py::mde)
         "mlogit": {"sigma": fmt(fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["sigma_la"], 2)},
     }
     for key, t in TERMS.items():
@@ -93,7 +94,7 @@ def forward_variables(results: dict) -> dict:
                    "pub_ci": f"[{wb['published']['ci_low']}, {wb['published']['ci_high']}]",
                    "n": str(wb["ours_logit_clustered"]["nobs"])}
     cc = results["replication"]["community_care_2020"]["ours"]["2020"]
-    out["cc"] = {"agency_inadequate": fmt(cc["Inadequate"]["agency"], 1),
+    out["cc"] = {"year": "2020", "agency_inadequate": fmt(cc["Inadequate"]["agency"], 1),
                  "agency_outstanding": fmt(cc["Outstanding"]["agency"], 1),
                  "vacancy_inadequate": fmt(cc["Inadequate"]["vacancy"], 1)}
     out["prev_models"] = {"fe_agency_grade": fmt(_model_coef(results, "panel_fe_twoway_grade_num", "agency_rate"), 3),
