@@ -224,3 +224,48 @@ def test_holm_and_mde_by_hand():
     t = precision_table(coefs, ("a", "b"))
     assert t["p_holm"].tolist() == pytest.approx([0.04, 0.02])
     assert t["mde"].tolist() == pytest.approx([0.5 * 2.801585, 2.801585], rel=1e-5)
+
+
+def test_fast_ordered_logit_equals_statsmodels_ordered_model(ff):
+    """The expit cdf and analytic score change speed only: same optimum as OrderedModel(logit)."""
+    from statsmodels.miscmodels.ordinal_model import OrderedModel
+    from statsmodels.tools.numdiff import approx_fprime
+
+    from analysis.models.forward import FastOrderedLogit, ordered_logit_design
+    f = ff.complete(["idaci_2019"], "idaci missing")
+    x = ordered_logit_design(f)
+    y = pd.Series(pd.Categorical(f.data["grade"], categories=[1, 2, 3, 4], ordered=True), index=f.data.index)
+    fast = FastOrderedLogit(y, x, distr="logit")
+    ref = OrderedModel(y, x, distr="logit")
+    a = fast.fit(method="bfgs", maxiter=5000, gtol=1e-7, disp=False)
+    q = np.asarray(a.params) + np.linspace(-1e-3, 1e-3, x.shape[1] + 3)  # away from the optimum
+    num = approx_fprime(q, ref.loglike, centered=True)
+    assert np.abs(num).max() > 1  # a non-trivial gradient
+    np.testing.assert_allclose(fast.score(q), num, rtol=1e-5, atol=1e-4)
+    b = ref.fit(start_params=np.asarray(a.params), method="bfgs", maxiter=5000, gtol=1e-6, disp=False)
+    np.testing.assert_allclose(np.asarray(a.params), np.asarray(b.params), atol=1e-4)
+    assert a.llf == pytest.approx(b.llf, abs=1e-7)
+
+
+def test_spending_contract_column_is_used_when_present(data):
+    """With the contract column in the panel, spending enters every model and +£100 per child is
+    evaluated row by row on the log scale."""
+    from analysis.models.magnitudes import ologit_magnitudes
+    panel, insp = data
+    rng = np.random.default_rng(0)
+    p = panel.copy()
+    p["spend_total_pc"] = rng.uniform(500, 1500, len(p))
+    p["log_spend_total_pc"] = np.log(p["spend_total_pc"])
+    kept, notes = available_controls(("demand", "population", "spending"), p)
+    assert kept == ("demand", "population", "spending") and notes == []
+    f = forward_frame(insp, p, controls=kept)
+    fit, res = fit_forward_ordered_logit(f)
+    assert "log_spend_total_pc" in fit.coefs.index
+    mg = ologit_magnitudes(res, {"log_spend_total_pc": 100.0})
+    j = list(res.model.exog_names).index("log_spend_total_pc")
+    x1 = res.model.exog.copy()
+    x1[:, j] = np.log(np.exp(x1[:, j]) + 100)
+    prm = np.asarray(res.params)
+    want = 100 * (res.model.predict(prm, exog=x1)[:, :2].sum(1) - res.model.predict(prm)[:, :2].sum(1)).mean()
+    assert mg.loc["log_spend_total_pc", "ame_pp"] == pytest.approx(want, abs=1e-10)
+    assert "log_spend_total_pc" in fit_forward_fe(f)[0].coefs.index
