@@ -74,6 +74,40 @@ class FastOrderedLogit(OrderedModel):
         p = special.expit(x)
         return p * (1 - p)
 
+    def score_obs_analytic(self, params):
+        """Analytic per-observation score (no offset), used by :meth:`score` for the optimiser.
+
+        Notes
+        -----
+        With :math:`l_i = c_{y_i-1} - x_i'\beta`, :math:`u_i = c_{y_i} - x_i'\beta`,
+        :math:`P_i = \Lambda(u_i) - \Lambda(l_i)`:
+        :math:`\partial \ell_i/\partial\beta = -x_i (\lambda(u_i)-\lambda(l_i))/P_i`,
+        :math:`\partial \ell_i/\partial c_j = [y_i = j]\lambda(u_i)/P_i - [y_i = j+1]\lambda(l_i)/P_i`;
+        thresholds are :math:`c_1 = \theta_1`, :math:`c_j = c_{j-1} + e^{\theta_j}` (statsmodels).
+        """
+        params = np.asarray(params, dtype=float)
+        k = self.exog.shape[1]
+        low, upp = self._bounds(params)
+        fl, fu = self.pdf(low), self.pdf(upp)
+        prob = np.clip(self.cdf(upp) - self.cdf(low), 1e-300, None)
+        g_beta = -((fu - fl) / prob)[:, None] * self.exog
+        n_cut = len(params) - k
+        y = np.asarray(self.endog, dtype=int)
+        g_c = np.zeros((len(y), n_cut))
+        for j in range(n_cut):  # threshold c_{j+1} is the upper bound of category j, lower of j+1
+            g_c[:, j] = np.where(y == j, fu / prob, 0.0) - np.where(y == j + 1, fl / prob, 0.0)
+        # chain rule to the unconstrained threshold parameters theta
+        jac = np.zeros((n_cut, n_cut))  # d c_j / d theta_m
+        jac[:, 0] = 1.0
+        for m in range(1, n_cut):
+            jac[m:, m] = np.exp(params[k + m])
+        return np.column_stack([g_beta, g_c @ jac])
+
+    def score(self, params):
+        if getattr(self, "offset", None) is not None:
+            return super().score(params)
+        return self.score_obs_analytic(params).sum(axis=0)
+
 
 def ordered_logit_design(ff: ForwardFrame, deprivation: str = "idaci_2019", region: bool = True) -> pd.DataFrame:
     df = ff.data
