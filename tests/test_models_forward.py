@@ -269,3 +269,22 @@ def test_spending_contract_column_is_used_when_present(data):
     want = 100 * (res.model.predict(prm, exog=x1)[:, :2].sum(1) - res.model.predict(prm)[:, :2].sum(1)).mean()
     assert mg.loc["log_spend_total_pc", "ame_pp"] == pytest.approx(want, abs=1e-10)
     assert "log_spend_total_pc" in fit_forward_fe(f)[0].coefs.index
+
+
+def test_romano_wolf_by_hand_and_against_holm():
+    from analysis.models.magnitudes import romano_wolf, wild_cluster_t
+    t = pd.Series([3.0, 1.0, 2.0], index=list("abc"))
+    tb = np.array([[0.5, 2.5, 0.2], [3.5, 0.1, 0.3], [0.2, 0.4, 2.1], [1.5, 0.9, 0.8]])
+    # a (|3|): max over all -> 2.5, 3.5, 2.1, 1.5 -> one >= 3 -> (1+1)/5 = .4
+    # c (|2|): max over {b, c} cols -> 2.5, .3, 2.1, .9 -> two >= 2 -> 3/5 = .6
+    # b (|1|): max over {b} -> 2.5, .1, .4, .9 -> one >= 1 -> 2/5 = .4 -> monotone .6
+    assert romano_wolf(t, tb).to_dict() == pytest.approx({"a": 0.4, "b": 0.6, "c": 0.6})
+    # on a simulated regression, one real effect among three: RW rejects it and is no more
+    # conservative than Bonferroni for the nulls
+    rng = np.random.default_rng(5)
+    g = np.repeat(np.arange(60), 5)
+    x = rng.normal(size=(300, 3))
+    y = 0.4 * x[:, 0] + rng.normal(size=300)
+    t_obs, t_boot = wild_cluster_t(x, y, g, [0, 1, 2], reps=499)
+    p = romano_wolf(pd.Series(t_obs, index=list("xyz")), t_boot)
+    assert p["x"] < 0.01 and p["y"] > 0.05 and p["z"] > 0.05

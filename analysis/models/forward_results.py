@@ -14,7 +14,7 @@ import pandas as pd
 from .forward import (fit_forward_conditional_logit, fit_forward_cre, fit_forward_fe, fit_forward_ordered_logit,
                       inspection_periods, time_varying_design, with_previous_grade)
 from .forward_data import DEFAULT_CONTROLS, LAGS, WORKFORCE, ForwardFrame, available_controls, forward_frame
-from .magnitudes import (CHANGES, linear_magnitudes, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio,
+from .magnitudes import (CHANGES, linear_magnitudes, romano_wolf, wild_cluster_t, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio,
                          precision_table)
 from .multilevel import RandomInterceptLogit, imd_deciles
 from .results import FitResult, coef_table
@@ -41,6 +41,8 @@ CONVENTIONS = {
     "df": "z (normal) reference distribution for every forward estimate; number of clusters in stats",
     "mde": "minimum detectable effect = (1.96 + 0.84) * SE (80% power, 5% two-sided)",
     "holm": "Holm step-down across the four workforce measures of each primary model (statsmodels multipletests)",
+    "romano_wolf": ("Romano-Wolf step-down p-values for the LA fixed-effects models: wild cluster bootstrap "
+                    "(Rademacher weights by LA, 999 replicates, fixed seed) on the within-transformed data"),
     "std_estimate": ("fixed-effects / conditional / CRE-within models: effect of one within-LA SD (SD of x "
                      "minus its LA mean); pooled models: one SD in the estimation sample"),
 }
@@ -71,6 +73,19 @@ def _mlogit(ff: ForwardFrame, decile: pd.Series, note: str):
             "lag": ff.lag, "regressors": list(ff.regressors), "controls": list(ff.controls),
             "sample": "graded SIF/ILACS inspections, census before fieldwork", "year_effects": False}
     return FitResult(f"fwd_mlogit_good_{ff.lag}", "forward", spec, tab, st)
+
+
+def fe_romano_wolf(ff: ForwardFrame, outcome: str, reps: int = 999) -> pd.Series:
+    """Romano-Wolf adjusted p-values of the four workforce measures in the LA fixed-effects model
+    (wild cluster bootstrap on the within-transformed data)."""
+    df = ff.data
+    x = time_varying_design(ff)
+    xw = (x - x.groupby(df["la_code"]).transform("mean")).to_numpy()
+    y = df[outcome].astype(float)
+    yw = (y - y.groupby(df["la_code"]).transform("mean")).to_numpy()
+    cols = [list(x.columns).index(t) for t in WORKFORCE]
+    t_obs, t_boot = wild_cluster_t(xw, yw, df["la_code"], cols, reps=reps)
+    return romano_wolf(pd.Series(t_obs, index=list(WORKFORCE)), t_boot)
 
 
 def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
@@ -109,6 +124,8 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
     for name, f in [("ordered_logit", ol), ("fe_good_or_better", fe_good), ("fe_grade", fe_grade),
                     ("conditional_logit", cl), ("multilevel_logit", ml)]:
         precision[name] = precision_table(f.coefs, WORKFORCE)
+    for name, outcome in [("fe_good_or_better", "good_or_better"), ("fe_grade", "grade")]:
+        precision[name]["p_romano_wolf"] = fe_romano_wolf(ff, outcome)
     cw = cre_good.coefs.loc[[f"within:{t}" for t in WORKFORCE]].rename(index=lambda s: s.split(":")[1])
     precision["cre_good_within"] = precision_table(cw, WORKFORCE)
 
