@@ -61,6 +61,7 @@ def forward_variables(results: dict) -> dict:
             "fe_grade": fmt(fg["effect"], 3), "fe_grade_ci": _ci(fg["effect_low"], fg["effect_high"], 3),
             "fe_grade_p": fmt_p_prose(fg["p_value"]), "fe_grade_holm_p": fmt_p_prose(pr["fe_grade"][t]["p_holm"]),
             "fe_grade_mde": fmt(fg["mde"], 3),
+            "fe_grade_rw_p": fmt_p_prose(pr["fe_grade"][t]["p_romano_wolf"]),
             "clogit_or": fmt(cl["odds_ratio"], 2), "clogit_or_ci": _ci(cl["or_low"], cl["or_high"], 2),
             "clogit_p": fmt_p_prose(cl["p_value"]),
             "mlogit_or": fmt(ml["odds_ratio"], 2), "mlogit_or_ci": _ci(ml["or_low"], ml["or_high"], 2),

@@ -75,11 +75,12 @@ def tbl_fwd_precision(results: dict) -> str:
         rows.append([f"{SHORT[t]}: {g['change']}",
                      _ci(g["effect"], g["effect_low"], g["effect_high"], 1), fmt(g["per_within_sd"], 1), fmt(g["mde"], 1),
                      fmt_p(pr["fe_good_or_better"][t]["p_value"]), fmt_p(pr["fe_good_or_better"][t]["p_holm"]),
+                     fmt_p(pr["fe_good_or_better"][t].get("p_romano_wolf")),
                      _ci(gr["effect"], gr["effect_low"], gr["effect_high"], 3), fmt(gr["mde"], 3),
-                     fmt_p(pr["fe_grade"][t]["p_holm"])])
+                     fmt_p(pr["fe_grade"][t]["p_holm"]), fmt_p(pr["fe_grade"][t].get("p_romano_wolf"))])
     return tables.md(pd.DataFrame(rows, columns=[
         "Change", "Good or better, pp [95% CI]", "pp per within-LA SD", "MDE, pp", "p", "Holm p",
-        "Grade points [95% CI]", "MDE, grade points", "Holm p (grade)"]))
+        "Romano-Wolf p", "Grade points [95% CI]", "MDE, grade points", "Holm p (grade)", "Romano-Wolf p (grade)"]))
 
 
 def tbl_fwd_cre(results: dict) -> str:
