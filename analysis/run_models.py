@@ -134,7 +134,8 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
     doc = results_document(out, manifest)
     files = {
         "results.json": (json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n").encode(),
-        "estimates.csv": pd.concat([f.tidy() for f in out["fits"]], ignore_index=True)
+        "estimates.csv": pd.concat([f.tidy() for f in [*out["fits"], *out.get("forward", {}).get("fits", [])]],
+                                   ignore_index=True)
                            .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
         "spec_curve.csv": out["spec_curve"].to_csv(index=False, lineterminator="\n",
                                                    float_format="%.12g").encode(),
