@@ -101,7 +101,8 @@ def results_document(out: dict, manifest: dict) -> dict:
         "data_manifest": manifest.get("outputs_sha256", {}),
         "notes": {
             "standard_errors": "clustered by LA (entity) in every model",
-            "std_estimate": "effect of a one-standard-deviation change (SD in the estimation sample)",
+            "std_estimate": "effect of a one-standard-deviation change: within-LA SD (x minus its LA mean) for "
+                            "LA fixed effects and first differences, else the SD in the estimation sample",
             "grade_coding": "1 Outstanding, 2 Good, 3 Requires improvement, 4 Inadequate (higher = worse)",
             "cla_2018": f"children-looked-after rate for 2018 interpolated within LA for "
                         f"{out['cla_interpolated']} LA-years (no 2018 source)",

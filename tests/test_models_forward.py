@@ -288,3 +288,17 @@ def test_romano_wolf_by_hand_and_against_holm():
     t_obs, t_boot = wild_cluster_t(x, y, g, [0, 1, 2], reps=499)
     p = romano_wolf(pd.Series(t_obs, index=list("xyz")), t_boot)
     assert p["x"] < 0.01 and p["y"] > 0.05 and p["z"] > 0.05
+
+
+def test_panel_fe_standardised_by_within_sd(data):
+    """LA-year fixed-effects effects per SD use the within-LA SD; pooled ones the total SD."""
+    from analysis.models.panel import fit_panel
+    from analysis.models.spec import PRESSURE, ModelSpec, model_frame, prepare_panel
+    mp = prepare_panel(data[0])
+    for est in ("fe_twoway", "pooled"):
+        spec = ModelSpec(est, "grade_num", PRESSURE, "demand + population")
+        fit = fit_panel(spec, mp)
+        fr = model_frame(spec, mp)["agency_rate"]
+        sd = (fr - fr.groupby(level="la_code").transform("mean")).std() if est == "fe_twoway" else fr.std()
+        c = fit.coefs.loc["agency_rate"]
+        assert c["std_estimate"] == pytest.approx(c["estimate"] * sd, rel=1e-12)
