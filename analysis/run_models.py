@@ -37,14 +37,15 @@ MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference
 
 
 def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
-    """The headline panel models: all five pressure measures; IDACI where identified."""
+    """The LA-year description models: all five pressure measures, a framework indicator of the
+    grade in force; IDACI where identified."""
     out = []
     for est in MAIN_ESTIMATORS:
         within = est in ("fe_twoway", "first_difference")
         controls = "demand + population" if within else "demand + population + IDACI"
         out.append((f"panel_{est}_{outcome}",
                     ModelSpec(estimator=est, outcome=outcome, regressors=PRESSURE, controls=controls,
-                              year_effects=est != "between")))
+                              year_effects=est != "between", framework=True)))
     return out
 
 

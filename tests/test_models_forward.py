@@ -302,3 +302,13 @@ def test_panel_fe_standardised_by_within_sd(data):
         sd = (fr - fr.groupby(level="la_code").transform("mean")).std() if est == "fe_twoway" else fr.std()
         c = fit.coefs.loc["agency_rate"]
         assert c["std_estimate"] == pytest.approx(c["estimate"] * sd, rel=1e-12)
+
+
+def test_panel_description_models_carry_a_framework_indicator(data):
+    from analysis.models.panel import fit_panel
+    from analysis.models.spec import prepare_panel
+    from analysis.run_models import main_specs
+    mp = prepare_panel(data[0])
+    for outcome in ("grade_num", "good_or_better"):
+        for model_id, spec in main_specs(outcome):
+            assert "ilacs_era" in fit_panel(spec, mp, model_id=model_id).coefs.index, model_id

@@ -67,6 +67,7 @@ def fit_panel(spec: ModelSpec, df: pd.DataFrame, model_id: str | None = None,
         sd = frame[terms].std()
     coefs = coef_table(res.params[terms], res.std_errors[terms], sd)
     spec_d = {"estimator": spec.estimator, "outcome": spec.outcome, "controls": spec.controls,
+              "framework": spec.framework,
               "sample": spec.sample, "regressors": list(spec.regressors), "year_effects": spec.year_effects}
     st = {"nobs": int(res.nobs), "n_las": int(frame.index.get_level_values("la_code").nunique()),
           "r2": float(res.rsquared),
