@@ -27,6 +27,8 @@ import pandas as pd
 from . import __version__, paths
 from .derived import load_derived
 from .models.event_study import fit_event_studies
+from .models.forward_results import fit_forward_all, forward_document
+from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
 from .models.multiverse import legacy_spec_curve, legacy_summary, run_multiverse, summarise
 from .models.panel import fit_panel, hausman
@@ -39,14 +41,15 @@ MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference
 
 
 def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
-    """The headline panel models: all five pressure measures; IDACI where identified."""
+    """The LA-year description models: all five pressure measures, a framework indicator of the
+    grade in force; IDACI where identified."""
     out = []
     for est in MAIN_ESTIMATORS:
         within = est in ("fe_twoway", "first_difference")
         controls = "demand + population" if within else "demand + population + IDACI"
         out.append((f"panel_{est}_{outcome}",
                     ModelSpec(estimator=est, outcome=outcome, regressors=PRESSURE, controls=controls,
-                              year_effects=est != "between")))
+                              year_effects=est != "between", framework=True)))
     return out
 
 
@@ -93,10 +96,13 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None) -> dict:
     mv = run_multiverse(panel, insp)
     # previous event-study design (census-year dating), kept for comparison
     fits.extend(events_old.result() if events_old is not None else fit_event_studies(panel))
+    forward = fit_forward_all(insp, panel)  # inspection level, census before fieldwork
+    replication = replicate_all(insp, panel)
     reverse_fits, reverse = collect_reverse()
     fits.extend(reverse_fits)
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "multiverse": mv,
-            "reverse": reverse, "cla_interpolated": int(mp["cla_interpolated"].sum())}
+            "reverse": reverse, "cla_interpolated": int(mp["cla_interpolated"].sum()),
+            "forward": forward, "replication": replication}
 
 
 def _clean(obj):
@@ -120,7 +126,8 @@ def results_document(out: dict, manifest: dict) -> dict:
         "data_manifest": manifest.get("outputs_sha256", {}),
         "notes": {
             "standard_errors": "clustered by LA (entity) in every model",
-            "std_estimate": "effect of a one-standard-deviation change (SD in the estimation sample)",
+            "std_estimate": "effect of a one-standard-deviation change: within-LA SD (x minus its LA mean) for "
+                            "LA fixed effects and first differences, else the SD in the estimation sample",
             "grade_coding": "1 Outstanding, 2 Good, 3 Requires improvement, 4 Inadequate (higher = worse)",
             "cla_2018": f"children-looked-after rate for 2018 interpolated within LA for "
                         f"{out['cla_interpolated']} LA-years (no 2018 source)",
@@ -130,6 +137,8 @@ def results_document(out: dict, manifest: dict) -> dict:
         "models": [{"model_id": f.model_id, "family": f.family, "spec": f.spec, "stats": f.stats,
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "hausman": out["hausman"],
+        **({"forward": forward_document(out["forward"])} if "forward" in out else {}),
+        **({"replication": out["replication"]} if "replication" in out else {}),
         "not_identified": out["rejected"],
         "spec_curve": legacy_summary(mv),
         "multiverse": summarise(mv),
@@ -144,7 +153,8 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
     doc = results_document(out, manifest)
     files = {
         "results.json": (json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n").encode(),
-        "estimates.csv": pd.concat([f.tidy() for f in out["fits"]], ignore_index=True)
+        "estimates.csv": pd.concat([f.tidy() for f in [*out["fits"], *out.get("forward", {}).get("fits", [])]],
+                                   ignore_index=True)
                            .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
         "multiverse.csv": out["multiverse"].to_csv(index=False, lineterminator="\n",
                                                    float_format="%.12g").encode(),

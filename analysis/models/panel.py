@@ -61,12 +61,18 @@ def fit_panel(spec: ModelSpec, df: pd.DataFrame, model_id: str | None = None,
     frame = model_frame(spec, df)
     res = fit_linearmodels(spec, frame)
     terms = list(spec.covariates)
-    sd = frame[terms].std()
+    if spec.uses_within_variation:  # a within-LA effect is scaled by the within-LA SD
+        sd = (frame[terms] - frame[terms].groupby(level="la_code").transform("mean")).std()
+    else:
+        sd = frame[terms].std()
     coefs = coef_table(res.params[terms], res.std_errors[terms], sd)
     spec_d = {"estimator": spec.estimator, "outcome": spec.outcome, "controls": spec.controls,
+              "framework": spec.framework,
               "sample": spec.sample, "regressors": list(spec.regressors), "year_effects": spec.year_effects}
     st = {"nobs": int(res.nobs), "n_las": int(frame.index.get_level_values("la_code").nunique()),
-          "r2": float(res.rsquared), "years": sorted(map(int, frame.index.get_level_values("year").unique()))}
+          "r2": float(res.rsquared),
+          "std_scale": "within-LA SD" if spec.uses_within_variation else "SD in the estimation sample",
+          "years": sorted(map(int, frame.index.get_level_values("year").unique()))}
     return FitResult(model_id or spec.label(), family, spec_d, coefs, st)
 
 

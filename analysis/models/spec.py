@@ -58,6 +58,7 @@ class ModelSpec:
     controls: str = "demand + population"
     sample: str = "all"
     year_effects: bool = True
+    framework: bool = False  # add ``ilacs_era`` (grade in force awarded under ILACS) as a control
 
     def __post_init__(self):
         if self.estimator not in ESTIMATORS:
@@ -77,7 +78,7 @@ class ModelSpec:
 
     @property
     def covariates(self) -> tuple[str, ...]:
-        return (*self.regressors, *CONTROL_SETS[self.controls])
+        return (*self.regressors, *CONTROL_SETS[self.controls], *(("ilacs_era",) if self.framework else ()))
 
     @property
     def uses_within_variation(self) -> bool:
@@ -102,6 +103,8 @@ def prepare_panel(panel: pd.DataFrame) -> pd.DataFrame:
     df.loc[gap, "cla_rate"] = interp[gap]
     df["good_or_better"] = df["good_or_better"].astype("Float64").astype(float)
     df["grade_num"] = df["grade_num"].astype(float)
+    if "ilacs_era" in df:  # framework of the grade in force (missing where no grade)
+        df["ilacs_era"] = df["ilacs_era"].map({True: 1.0, False: 0.0, "True": 1.0, "False": 0.0})
     return df.reset_index(drop=True)
 
 

@@ -15,11 +15,12 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, figures_reverse, lookup, maps, prose, tables, tables_reverse
+from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import OUT, TABLES, load_results
 from .numbers import variables
 from .numbers_reverse import reverse_variables
+from .numbers_forward import forward_variables
 
 def build() -> dict[str, str]:
     panel, insp = load_derived()
@@ -56,6 +57,14 @@ def build() -> dict[str, str]:
     for name, (fn, args) in tbls.items():
         (TABLES / f"{name}.md").write_text(fn(*args), encoding="utf-8")
         made[name] = f"analysis/outputs/tables.py::{fn.__name__}"
+    fwd_tbls = {  # forward (inspection-level) design and replication
+        "tbl-fwd-sample": tables_forward.tbl_fwd_sample, "tbl-fwd-magnitudes": tables_forward.tbl_fwd_magnitudes,
+        "tbl-fwd-precision": tables_forward.tbl_fwd_precision, "tbl-fwd-cre": tables_forward.tbl_fwd_cre,
+        "tbl-fwd-sensitivity": tables_forward.tbl_fwd_sensitivity, "tbl-replication": tables_forward.tbl_replication,
+    }
+    for name, fn in fwd_tbls.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_forward.py::{fn.__name__}"
     for name, fn in {"tbl-reverse-event": tables_reverse.tbl_reverse_event,
                      "tbl-reverse-design": tables_reverse.tbl_reverse_design,
                      "tbl-multiverse": tables_reverse.tbl_multiverse}.items():
@@ -72,6 +81,7 @@ def build() -> dict[str, str]:
     v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}
     v["rev"] = reverse_variables(results)
+    v["fwd"] = forward_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")

@@ -1,0 +1,110 @@
+"""Numbers quoted in the prose about the forward design and the replication, merged into
+``_variables.yml`` under ``fwd`` (e.g. ``{{< var fwd.agency.ame_5pp >}}``). Keys have no numeric
+segments; every value is a formatted string."""
+
+from __future__ import annotations
+
+from .common import fmt, fmt_p_prose
+from .tables_forward import fwd_model
+
+TERMS = {"agency": "agency_rate", "caseload": "caseload", "vacancy": "vacancy_rate", "turnover": "turnover_rate"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _ci(lo, hi, d) -> str:
+    return f"[{fmt(lo, d)}, {fmt(hi, d)}]"
+
+
+def forward_variables(results: dict) -> dict:
+    fw = results["forward"]
+    mg, pr = fw["magnitudes"], fw["precision"]
+    s = fw["sample"]["census_before"]
+    drops = {d["reason"]: d["n"] for d in s["drops"]}
+    age = fw["timing"]["grade_in_force_age_la_year_panel"]
+    out: dict = {
+        "sample": {
+            "graded": str(s["graded_inspections"]), "used": str(s["n_used"]), "n_las": str(s["n_las"]),
+            "sif_used": str(s["used_by_framework"].get("SIF", 0)),
+            "sif_graded": str(s["graded_by_framework"].get("SIF", 0)),
+            "ilacs_used": str(s["used_by_framework"].get("ILACS", 0)),
+            "drop_no_census": str(drops.get("no census in panel for the census before fieldwork", 0)),
+            "drop_caseload": str(drops.get("caseload missing (2015 census did not collect it)", 0)),
+            "drop_small": str(drops.get("small LA excluded (City of London, Isles of Scilly)", 0)),
+            "drop_other": str(sum(v for k, v in drops.items() if k.startswith(("other", "control")))),
+            "used_mean_two": str(fw["sample"]["mean_two_before"]["n_used"]),
+            "used_change_two": str(fw["sample"]["change_two_before"]["n_used"]),
+        },
+        "age": {"median": fmt(age["median_years"], 1), "over_one": _pct(age["share_over_1y"]),
+                "over_two": _pct(age["share_over_2y"]), "n_la_years": f"{age['n_la_years']:,}",
+                "n_inspections": str(age["n_inspections"])},
+        "notes": "; ".join(fw["notes"]) if fw["notes"] else "none",
+        "spending_in_data": "no" if any(n.startswith("spending") for n in fw["notes"]) else "yes",
+        "clogit": {"n": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["nobs"]),
+                   "n_las": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["n_las"])},
+        "power": "80%", "level": "5%",  # the MDE convention (analysis/models/magnitudes.py::mde)
+        "mlogit": {"sigma": fmt(fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["sigma_la"], 2)},
+    }
+    for key, t in TERMS.items():
+        o, fe, fg = mg["ordered_logit"][t], mg["fe_good_or_better"][t], mg["fe_grade"][t]
+        cl, ml = mg["conditional_logit"][t], mg["multilevel_logit"][t]
+        out[key] = {
+            "change": o["change"],
+            "ame": fmt(o["ame_pp"], 1), "ame_ci": _ci(o["ame_pp_low"], o["ame_pp_high"], 1),
+            "ame_p": fmt_p_prose(o["p_value"]), "ame_holm_p": fmt_p_prose(pr["ordered_logit"][t]["p_holm"]),
+            "ologit_or": fmt(o["odds_ratio"], 2), "ologit_or_ci": _ci(o["or_low"], o["or_high"], 2),
+            "fe": fmt(fe["effect"], 1), "fe_ci": _ci(fe["effect_low"], fe["effect_high"], 1),
+            "fe_p": fmt_p_prose(fe["p_value"]), "fe_holm_p": fmt_p_prose(pr["fe_good_or_better"][t]["p_holm"]),
+            "fe_mde": fmt(fe["mde"], 1), "fe_within_sd": fmt(fe["per_within_sd"], 1),
+            "fe_grade": fmt(fg["effect"], 3), "fe_grade_ci": _ci(fg["effect_low"], fg["effect_high"], 3),
+            "fe_grade_p": fmt_p_prose(fg["p_value"]), "fe_grade_holm_p": fmt_p_prose(pr["fe_grade"][t]["p_holm"]),
+            "fe_grade_mde": fmt(fg["mde"], 3),
+            "fe_grade_rw_p": fmt_p_prose(pr["fe_grade"][t]["p_romano_wolf"]),
+            "clogit_or": fmt(cl["odds_ratio"], 2), "clogit_or_ci": _ci(cl["or_low"], cl["or_high"], 2),
+            "clogit_p": fmt_p_prose(cl["p_value"]),
+            "mlogit_or": fmt(ml["odds_ratio"], 2), "mlogit_or_ci": _ci(ml["or_low"], ml["or_high"], 2),
+            "mlogit_p": fmt_p_prose(ml["p_value"]), "mlogit_holm_p": fmt_p_prose(pr["multilevel_logit"][t]["p_holm"]),
+        }
+    for outcome, key in [("good_or_better", "cre_good"), ("grade", "cre_grade")]:
+        w = fwd_model(results, f"fwd_cre_{outcome}_census_before")["stats"]["wald_means"]
+        out[key] = {"chi2": fmt(w["means_workforce"]["statistic"], 1), "df": str(w["means_workforce"]["df"]),
+                    "p": fmt_p_prose(w["means_workforce"]["p_value"]),
+                    "chi2_all": fmt(w["means_all_time_varying"]["statistic"], 1),
+                    "df_all": str(w["means_all_time_varying"]["df"]),
+                    "p_all": fmt_p_prose(w["means_all_time_varying"]["p_value"])}
+    cre = fwd_model(results, "fwd_cre_good_or_better_census_before")["coefficients"]
+    out["agency"]["between"] = fmt(100 * cre["between:agency_rate"]["estimate"], 2)
+    out["agency"]["between_ci"] = _ci(100 * cre["between:agency_rate"]["ci_low"], 100 * cre["between:agency_rate"]["ci_high"], 2)
+    out["agency"]["within"] = fmt(100 * cre["within:agency_rate"]["estimate"], 2)
+    out["agency"]["within_ci"] = _ci(100 * cre["within:agency_rate"]["ci_low"], 100 * cre["within:agency_rate"]["ci_high"], 2)
+    ml = fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["deprivation_per_decile"]
+    out["imd"] = {"or": fmt(ml["odds_ratio"], 2), "ci": _ci(ml["ci_low"], ml["ci_high"], 2)}
+    chg = fwd_model(results, "fwd_fe_grade_change_two_before")["coefficients"]["agency_rate"]
+    out["lag"] = {"change_agency_grade": fmt(chg["estimate"], 3), "change_agency_grade_p": fmt_p_prose(chg["p_value"])}
+    pg = fwd_model(results, "fwd_prevgrade_fe_good")["coefficients"]["agency_rate"]
+    out["prev"] = {"fe_agency_pp": fmt(100 * pg["estimate"], 2), "fe_agency_p": fmt_p_prose(pg["p_value"])}
+    wb = results["replication"]["webb_2022"]
+    out["webb"] = {"or": fmt(wb["ours_logit_clustered"]["odds_ratio"], 2),
+                   "ci": _ci(wb["ours_logit_clustered"]["ci_low"], wb["ours_logit_clustered"]["ci_high"], 2),
+                   "ml_or": fmt(wb["ours_multilevel"]["odds_ratio"], 2),
+                   "ml_ci": _ci(wb["ours_multilevel"]["ci_low"], wb["ours_multilevel"]["ci_high"], 2),
+                   "ml_sigma": fmt(wb["ours_multilevel"]["sigma_la"], 1),
+                   "pub_or": str(wb["published"]["odds_ratio"]),
+                   "pub_ci": f"[{wb['published']['ci_low']}, {wb['published']['ci_high']}]",
+                   "n": str(wb["ours_logit_clustered"]["nobs"])}
+    cc = results["replication"]["community_care_2020"]["ours"]["2020"]
+    out["cc"] = {"year": "2020", "agency_inadequate": fmt(cc["Inadequate"]["agency"], 1),
+                 "agency_outstanding": fmt(cc["Outstanding"]["agency"], 1),
+                 "vacancy_inadequate": fmt(cc["Inadequate"]["vacancy"], 1)}
+    out["prev_models"] = {"fe_agency_grade": fmt(_model_coef(results, "panel_fe_twoway_grade_num", "agency_rate"), 3),
+                          "ologit_or_caseload": fmt(_model_coef(results, "ologit_odds_ratio", "caseload"), 2)}
+    return out
+
+
+def _model_coef(results: dict, model_id: str, term: str) -> float:
+    for m in results["models"]:
+        if m["model_id"] == model_id:
+            return m["coefficients"][term]["estimate"]
+    raise KeyError(model_id)

@@ -1,0 +1,147 @@
+"""Tables of the forward-direction (inspection-level) design and of the replication of published
+figures, as markdown pipe tables (emitted by :func:`analysis.outputs.tables.md`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import tables
+from .common import MEASURE_LABELS, fmt, fmt_p
+
+WORKFORCE = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
+SHORT = {"caseload": "Caseload", "vacancy_rate": "Vacancy", "agency_rate": "Agency use", "turnover_rate": "Turnover",
+         "log_spend_total_pc": "Spending per child"}
+LAG_LABELS = {"census_before": "Census before fieldwork", "mean_two_before": "Mean of the two censuses before",
+              "change_two_before": "Change over the two years before"}
+
+
+def fwd_model(results: dict, model_id: str) -> dict:
+    for m in results["forward"]["models"]:
+        if m["model_id"] == model_id:
+            return m
+    raise KeyError(f"forward model {model_id!r} not in results.json")
+
+
+def _ci(est, lo, hi, digits=2) -> str:
+    return f"{fmt(est, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
+
+
+def tbl_fwd_sample(results: dict) -> str:
+    """Graded inspections, drops by reason (in the order applied) and the sample used, per lag."""
+    samples = results["forward"]["sample"]
+    lags = list(LAG_LABELS)
+    reasons: list[str] = []
+    for lag in lags:
+        for d in samples[lag]["drops"]:
+            if d["reason"] not in reasons:
+                reasons.append(d["reason"])
+    rows = [["Graded inspections (SIF + ILACS)", *[f"{samples[l]['graded_inspections']:,}" for l in lags]]]
+    for r in reasons:
+        rows.append([f"− {r}", *[str(next((d["n"] for d in samples[l]["drops"] if d["reason"] == r), 0))
+                                 for l in lags]])
+    rows.append(["Inspections used", *[f"{samples[l]['n_used']:,}" for l in lags]])
+    for fw in ("SIF", "ILACS"):
+        rows.append([f"of which {fw}", *[str(samples[l]["used_by_framework"].get(fw, 0)) for l in lags]])
+    rows.append(["LAs", *[str(samples[l]["n_las"]) for l in lags]])
+    return tables.md(pd.DataFrame(rows, columns=["", *LAG_LABELS.values()]))
+
+
+def tbl_fwd_magnitudes(results: dict) -> str:
+    """Effects of realistic changes on Good or better under each primary model."""
+    mg = results["forward"]["magnitudes"]
+    rows = []
+    for t in [t for t in [*WORKFORCE, "log_spend_total_pc"] if t in mg["ordered_logit"]]:
+        o, fe = mg["ordered_logit"][t], mg["fe_good_or_better"][t]
+        cl, ml = mg["conditional_logit"][t], mg["multilevel_logit"][t]
+        rows.append([f"{SHORT[t]}: {o['change']}",
+                     _ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"], 1),
+                     _ci(fe["effect"], fe["effect_low"], fe["effect_high"], 1),
+                     _ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
+                     _ci(ml["odds_ratio"], ml["or_low"], ml["or_high"])])
+    n = {k: fwd_model(results, f"fwd_{k}_census_before")["stats"] for k in
+         ("ologit", "fe_good_or_better", "clogit_good", "mlogit_good")}
+    rows.append(["Inspections (LAs)", *[f"{s['nobs']} ({s['n_las']})" for s in n.values()]])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Change", "Ordered logit: AME, pp", "LA fixed effects (linear): pp", "Conditional logit: odds ratio",
+        "Multilevel logit: odds ratio"]))
+
+
+def tbl_fwd_precision(results: dict) -> str:
+    """Within-LA estimates: per change, per within-LA SD, minimum detectable effect, Holm p."""
+    mg, pr = results["forward"]["magnitudes"], results["forward"]["precision"]
+    rows = []
+    for t in WORKFORCE:
+        g, gr = mg["fe_good_or_better"][t], mg["fe_grade"][t]
+        rows.append([f"{SHORT[t]}: {g['change']}",
+                     _ci(g["effect"], g["effect_low"], g["effect_high"], 1), fmt(g["per_within_sd"], 1), fmt(g["mde"], 1),
+                     fmt_p(pr["fe_good_or_better"][t]["p_value"]), fmt_p(pr["fe_good_or_better"][t]["p_holm"]),
+                     fmt_p(pr["fe_good_or_better"][t].get("p_romano_wolf")),
+                     _ci(gr["effect"], gr["effect_low"], gr["effect_high"], 3), fmt(gr["mde"], 3),
+                     fmt_p(pr["fe_grade"][t]["p_holm"]), fmt_p(pr["fe_grade"][t].get("p_romano_wolf"))])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Change", "Good or better, pp [95% CI]", "pp per within-LA SD", "MDE, pp", "p", "Holm p",
+        "Romano-Wolf p", "Grade points [95% CI]", "MDE, grade points", "Holm p (grade)", "Romano-Wolf p (grade)"]))
+
+
+def tbl_fwd_cre(results: dict) -> str:
+    """Within- and between-LA associations (correlated random effects) and the Wald tests."""
+    rows = []
+    for outcome, label in [("good_or_better", "Good or better"), ("grade", "Grade")]:
+        m = fwd_model(results, f"fwd_cre_{outcome}_census_before")
+        c = m["coefficients"]
+        for t in WORKFORCE:
+            w, b = c[f"within:{t}"], c[f"between:{t}"]
+            rows.append([label, MEASURE_LABELS[t], _ci(w["estimate"], w["ci_low"], w["ci_high"], 4),
+                         _ci(b["estimate"], b["ci_low"], b["ci_high"], 4)])
+        for key, tl in [("means_workforce", "LA means of the workforce measures = 0"),
+                        ("means_all_time_varying", "LA means of all time-varying regressors = 0")]:
+            w = m["stats"]["wald_means"][key]
+            rows.append([label, f"Wald: {tl}", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", f"p {fmt_p(w['p_value'])}"])
+    return tables.md(pd.DataFrame(rows, columns=["Outcome", "Term", "Within LA [95% CI]", "Between LAs [95% CI]"]))
+
+
+def tbl_fwd_sensitivity(results: dict) -> str:
+    """Agency use and caseload under each lag structure and with the previous grade."""
+    rows = []
+    specs = [(f"fwd_ologit_{lag}", f"fwd_fe_good_or_better_{lag}", LAG_LABELS[lag]) for lag in LAG_LABELS]
+    specs.append(("fwd_prevgrade_ologit", "fwd_prevgrade_fe_good", "Census before + previous grade"))
+    for ol_id, fe_id, label in specs:
+        ol, fe = fwd_model(results, ol_id), fwd_model(results, fe_id)
+        cells = []
+        for t in ("agency_rate", "caseload"):
+            o = ol["coefficients"][t]
+            f = fe["coefficients"][t]
+            cells += [tables.fmt(o["estimate"], 3) + tables.stars(o["p_value"]) + f" ({fmt(o['std_error'], 3)})",
+                      tables.fmt(100 * f["estimate"], 2) + tables.stars(f["p_value"]) + f" ({fmt(100 * f['std_error'], 2)})"]
+        rows.append([label, *cells, f"{ol['stats']['nobs']} / {fe['stats']['nobs']}"])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Regressors measured as", "Agency: ordered logit, log-odds", "Agency: FE, pp per pp",
+        "Caseload: ordered logit, log-odds", "Caseload: FE, pp per case", "N (ologit / FE)"]))
+
+
+def tbl_replication(results: dict) -> str:
+    """Published figures beside ours."""
+    rep = results["replication"]
+    nao, cc, wb = rep["nao_2016"], rep["community_care_2020"], rep["webb_2022"]
+    rows = []
+    g, i = nao["ours"]["good"], nao["ours"]["inadequate"]
+    rows.append(["NAO 2016", "Good: cases per worker", nao["published"]["good_caseload"],
+                 f"mean {fmt(g['caseload']['mean'], 1)}; 10th-90th pct {fmt(g['caseload']['p10'], 1)}-{fmt(g['caseload']['p90'], 1)} (census {nao['ours']['census_year']})"])
+    rows.append(["NAO 2016", "Good: agency share", nao["published"]["good_agency"],
+                 f"mean {fmt(g['agency_rate']['mean'], 1)}%, median {fmt(g['agency_rate']['median'], 1)}%"])
+    rows.append(["NAO 2016", "Inadequate: cases per worker, up to", nao["published"]["inadequate_caseload_up_to"],
+                 f"max {fmt(i['caseload']['max'], 1)}; mean {fmt(i['caseload']['mean'], 1)}"])
+    rows.append(["NAO 2016", "Inadequate: agency share", nao["published"]["inadequate_agency"],
+                 f"mean {fmt(i['agency_rate']['mean'], 1)}%, median {fmt(i['agency_rate']['median'], 1)}%"])
+    for grade in ["Outstanding", "Good", "Requires improvement", "Inadequate"]:
+        for m, lab in [("agency", "agency %"), ("vacancy", "vacancy %")]:
+            pub = cc["published"][grade][m]
+            ours = " / ".join(fmt(cc["ours"][y][grade][m], 1) for y in ("2019", "2020"))
+            rows.append(["Community Care 2020", f"{grade}: mean {lab}", str(pub), f"{ours} (census 2019 / 2020)"])
+    ml, lg = wb["ours_multilevel"], wb["ours_logit_clustered"]
+    pub = wb["published"]
+    rows.append(["Webb et al. 2022", "Good or better, odds ratio per IMD decile (SIF)",
+                 f"{pub['odds_ratio']} [{pub['ci_low']}, {pub['ci_high']}]",
+                 f"logit {_ci(lg['odds_ratio'], lg['ci_low'], lg['ci_high'])}; random intercept "
+                 f"{_ci(ml['odds_ratio'], ml['ci_low'], ml['ci_high'])} (n = {lg['nobs']})"])
+    return tables.md(pd.DataFrame(rows, columns=["Source", "Figure", "Published", "Ours"]), "llll")
