@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -317,3 +318,19 @@ def test_pdf_title_page_has_stamp_and_how_to_cite_and_contents_follow(rendered):
         assert value in first, value
     assert "Summary" not in first  # the title page stands alone
     assert pages[1].lstrip().startswith("Contents")
+
+
+def test_spending_magnitudes_are_on_the_log_scale(results):
+    """+£100 per child on a log-spending coefficient is beta * log((m + 100) / m) at the median m,
+    not 100 * beta (which gave infinite odds ratios)."""
+    import math
+
+    from analysis.models.magnitudes import log_change_at_median
+    assert log_change_at_median(pd.Series([math.log(900), math.log(1000), math.log(1100)]), 100) == \
+        pytest.approx(math.log(1.1))
+    fw = results["forward"]
+    ml = next(m for m in fw["models"] if m["model_id"] == "fwd_mlogit_good_census_before")
+    beta = ml["coefficients"]["log_spend_total_pc"]["estimate"]
+    orr = fw["magnitudes"]["multilevel_logit"]["log_spend_total_pc"]["odds_ratio"]
+    dlog = math.log(orr) / beta
+    assert 0.03 < dlog < 0.2  # +£100 on a median of roughly £500-£3,000 per child

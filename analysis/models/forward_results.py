@@ -14,7 +14,7 @@ import pandas as pd
 from .forward import (fit_forward_conditional_logit, fit_forward_cre, fit_forward_fe, fit_forward_ordered_logit,
                       inspection_periods, time_varying_design, with_previous_grade)
 from .forward_data import DEFAULT_CONTROLS, LAGS, WORKFORCE, ForwardFrame, available_controls, forward_frame
-from .magnitudes import (CHANGES, linear_magnitudes, romano_wolf, wild_cluster_t, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio,
+from .magnitudes import (CHANGES, log_change_at_median, linear_magnitudes, romano_wolf, wild_cluster_t, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio,
                          precision_table)
 from .multilevel import RandomInterceptLogit, imd_deciles
 from .results import FitResult, coef_table
@@ -103,13 +103,17 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
     magnitudes, precision = {}, {}
     ff = frames["census_before"]
     changes = {t: CHANGES[t] for t in WORKFORCE}
+    log_changes = dict(changes)  # the same changes on the scale of each regressor
     if "spending" in kept:
+        # +£100 per child: exact, row by row, in the ordered-logit AME; for coefficients on
+        # log spending, the log change at the sample's median spending per child
         changes["log_spend_total_pc"] = CHANGES["spend_total_pc"]
+        log_changes["log_spend_total_pc"] = log_change_at_median(ff.data["log_spend_total_pc"], CHANGES["spend_total_pc"])
 
     # primary models
     ol, olres = fit_forward_ordered_logit(ff)
     fits.append(ol)
-    magnitudes["ordered_logit"] = ologit_magnitudes(olres, changes)
+    magnitudes["ordered_logit"] = ologit_magnitudes(olres, changes, log_changes)
     fe_good, _ = fit_forward_fe(ff, "good_or_better")
     fe_grade, _ = fit_forward_fe(ff, "grade")
     cl, _ = fit_forward_conditional_logit(ff)
@@ -117,10 +121,10 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
     cre_good, _ = fit_forward_cre(ff, "good_or_better")
     cre_grade, _ = fit_forward_cre(ff, "grade")
     fits += [fe_good, fe_grade, cl, ml, cre_good, cre_grade]
-    magnitudes["fe_good_or_better"] = linear_magnitudes(fe_good.coefs, changes, 100.0)
-    magnitudes["fe_grade"] = linear_magnitudes(fe_grade.coefs, changes, 1.0)
-    magnitudes["conditional_logit"] = logit_odds_ratios(cl.coefs, changes)
-    magnitudes["multilevel_logit"] = logit_odds_ratios(ml.coefs, changes)
+    magnitudes["fe_good_or_better"] = linear_magnitudes(fe_good.coefs, log_changes, 100.0)
+    magnitudes["fe_grade"] = linear_magnitudes(fe_grade.coefs, log_changes, 1.0)
+    magnitudes["conditional_logit"] = logit_odds_ratios(cl.coefs, log_changes)
+    magnitudes["multilevel_logit"] = logit_odds_ratios(ml.coefs, log_changes)
     for name, f in [("ordered_logit", ol), ("fe_good_or_better", fe_good), ("fe_grade", fe_grade),
                     ("conditional_logit", cl), ("multilevel_logit", ml)]:
         precision[name] = precision_table(f.coefs, WORKFORCE)

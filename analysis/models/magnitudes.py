@@ -23,7 +23,8 @@ CHANGES = {"agency_rate": 5.0, "caseload": 2.0, "vacancy_rate": 5.0, "turnover_r
            "spend_total_pc": 100.0}
 CHANGE_LABELS = {"agency_rate": "+5 pp agency use", "caseload": "+2 cases per worker",
                  "vacancy_rate": "+5 pp vacancy", "turnover_rate": "+5 pp turnover",
-                 "spend_total_pc": "+£100 spending per child"}
+                 "spend_total_pc": "+£100 spending per child",
+                 "log_spend_total_pc": "+£100 spending per child (at the median)"}
 Z_ALPHA, Z_POWER = stats.norm.ppf(0.975), stats.norm.ppf(0.80)
 
 
@@ -58,6 +59,18 @@ def p_good_ologit(model, params: np.ndarray, exog: np.ndarray | None = None) -> 
     return special.expit(cuts[2] - x @ params[:k])
 
 
+def log_change_at_median(log_values: pd.Series, delta: float) -> float:
+    """The change in log spending that +``delta`` £ per child means at the sample median.
+
+    Notes
+    -----
+    With :math:`m = \\exp(\\mathrm{median}(\\log s))`, :math:`\\Delta\\log s = \\log((m + \\delta)/m)`.
+    A coefficient :math:`\\beta` on log spending then gives :math:`\\beta\\,\\Delta\\log s` for the change.
+    """
+    m = float(np.exp(np.nanmedian(np.asarray(log_values, dtype=float))))
+    return float(np.log((m + delta) / m))
+
+
 def ame_change_ologit(model, params: np.ndarray, term: str, delta: float) -> float:
     """Average change in P(Good or better) when ``term`` rises by ``delta`` for every inspection.
 
@@ -74,16 +87,24 @@ def ame_change_ologit(model, params: np.ndarray, term: str, delta: float) -> flo
     return float((p_good_ologit(model, params, x1) - p_good_ologit(model, params)).mean())
 
 
-def ologit_magnitudes(res, terms_changes: dict[str, float]) -> pd.DataFrame:
+def ologit_magnitudes(res, terms_changes: dict[str, float],
+                      scale_changes: dict[str, float] | None = None) -> pd.DataFrame:
     """AMEs of realistic changes on P(Good or better), pp, with delta-method 95% CIs, and the
-    odds ratio of a worse grade for the change."""
+    odds ratio of a worse grade for the change.
+
+    ``terms_changes`` are in the measure's own units (for log spending: £ per child, applied row
+    by row in the AME); ``scale_changes`` give the same changes on the regressor's scale (for
+    log spending: the log change at the median), used for the odds ratio. Default: the same.
+    """
+    scale_changes = scale_changes or terms_changes
     model, p, cov = res.model, np.asarray(res.params), np.asarray(res.cov_params())
     rows = {}
     for t, dlt in terms_changes.items():
         est = 100 * ame_change_ologit(model, p, t, dlt)
         se = 100 * delta_method(lambda q: np.array([ame_change_ologit(model, q, t, dlt)]), p, cov)[0]
         j = list(model.exog_names).index(t)
-        b, bse = p[j] * dlt, np.sqrt(cov[j, j]) * dlt
+        on_scale = scale_changes.get(t, dlt)
+        b, bse = p[j] * on_scale, np.sqrt(cov[j, j]) * on_scale
         rows[t] = {"change": CHANGE_LABELS.get(t, f"+{dlt:g}"), "delta": dlt,
                    "ame_pp": est, "ame_pp_se": se, "ame_pp_low": est - Z_ALPHA * se, "ame_pp_high": est + Z_ALPHA * se,
                    "odds_ratio": np.exp(b), "or_low": np.exp(b - Z_ALPHA * bse), "or_high": np.exp(b + Z_ALPHA * bse),
@@ -132,7 +153,7 @@ def per_decile_odds_ratio(params: pd.Series, cov: pd.DataFrame, term: str = "imd
             "log_odds": b, "std_error": se, "p_value": float(2 * stats.norm.sf(abs(b / se)))}
 
 
-__all__ = ["CHANGES", "mde", "holm", "ame_change_ologit", "ologit_magnitudes", "linear_magnitudes",
+__all__ = ["CHANGES", "log_change_at_median", "mde", "holm", "ame_change_ologit", "ologit_magnitudes", "linear_magnitudes",
            "logit_odds_ratios", "precision_table", "per_decile_odds_ratio", "p_good_ologit", "coef_table"]
 
 
