@@ -67,6 +67,18 @@ def forward_variables(results: dict) -> dict:
             "mlogit_or": fmt(ml["odds_ratio"], 2), "mlogit_or_ci": _ci(ml["or_low"], ml["or_high"], 2),
             "mlogit_p": fmt_p_prose(ml["p_value"]), "mlogit_holm_p": fmt_p_prose(pr["multilevel_logit"][t]["p_holm"]),
         }
+    spend = "log_spend_total_pc"
+    if spend in mg["ordered_logit"]:  # +£100 per child (log spending; see magnitudes.log_change_at_median)
+        o, fe, ml = mg["ordered_logit"][spend], mg["fe_good_or_better"][spend], mg["multilevel_logit"][spend]
+        out["spend"] = {
+            "change": f"+£{o['delta']:g} spending per child",
+            "ame": fmt(o["ame_pp"], 1), "ame_ci": _ci(o["ame_pp_low"], o["ame_pp_high"], 1),
+            "ame_p": fmt_p_prose(o["p_value"]),
+            "fe": fmt(fe["effect"], 1), "fe_ci": _ci(fe["effect_low"], fe["effect_high"], 1),
+            "fe_p": fmt_p_prose(fe["p_value"]), "fe_mde": fmt(fe["mde"], 1),
+            "mlogit_or": fmt(ml["odds_ratio"], 2), "mlogit_or_ci": _ci(ml["or_low"], ml["or_high"], 2),
+            "mlogit_p": fmt_p_prose(ml["p_value"]),
+        }
     for outcome, key in [("good_or_better", "cre_good"), ("grade", "cre_grade")]:
         w = fwd_model(results, f"fwd_cre_{outcome}_census_before")["stats"]["wald_means"]
         out[key] = {"chi2": fmt(w["means_workforce"]["statistic"], 1), "df": str(w["means_workforce"]["df"]),
