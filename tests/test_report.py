@@ -77,9 +77,11 @@ def test_figure_and_table_counts_match_sources(rendered, pdf_text):
     for i in range(1, len(figs) + 1):
         assert f"Figure {i}:" in pdf_text
     assert f"Figure {len(figs) + 1}:" not in pdf_text
-    for i in range(1, len(tbls) + 1):
+    pdf_tbls = _source_labels("tbl", "typst")
+    assert set(tbls) <= set(pdf_tbls)
+    for i in range(1, len(pdf_tbls) + 1):
         assert f"Table {i}:" in pdf_text
-    assert f"Table {len(tbls) + 1}:" not in pdf_text
+    assert f"Table {len(pdf_tbls) + 1}:" not in pdf_text
 
 
 def test_long_tables_break_across_pages(rendered):
