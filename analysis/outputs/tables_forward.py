@@ -128,11 +128,11 @@ def tbl_replication(results: dict) -> str:
     rows.append(["NAO 2016", "Good: cases per worker", nao["published"]["good_caseload"],
                  f"mean {fmt(g['caseload']['mean'], 1)}; 10th-90th pct {fmt(g['caseload']['p10'], 1)}-{fmt(g['caseload']['p90'], 1)} (census {nao['ours']['census_year']})"])
     rows.append(["NAO 2016", "Good: agency share", nao["published"]["good_agency"],
-                 f"mean {fmt(g['agency_rate']['mean'], 1)}%, median {fmt(g['agency_rate']['median'], 1)}%"])
+                 f"mean {fmt(g['agency_rate']['mean'], 1)}%, median {fmt(g['agency_rate']['median'], 1)}% (census {nao['ours']['census_year']})"])
     rows.append(["NAO 2016", "Inadequate: cases per worker, up to", nao["published"]["inadequate_caseload_up_to"],
-                 f"max {fmt(i['caseload']['max'], 1)}; mean {fmt(i['caseload']['mean'], 1)}"])
+                 f"max {fmt(i['caseload']['max'], 1)}; mean {fmt(i['caseload']['mean'], 1)} (census {nao['ours']['census_year']})"])
     rows.append(["NAO 2016", "Inadequate: agency share", nao["published"]["inadequate_agency"],
-                 f"mean {fmt(i['agency_rate']['mean'], 1)}%, median {fmt(i['agency_rate']['median'], 1)}%"])
+                 f"mean {fmt(i['agency_rate']['mean'], 1)}%, median {fmt(i['agency_rate']['median'], 1)}% (census {nao['ours']['census_year']})"])
     for grade in ["Outstanding", "Good", "Requires improvement", "Inadequate"]:
         for m, lab in [("agency", "agency %"), ("vacancy", "vacancy %")]:
             pub = cc["published"][grade][m]
