@@ -43,7 +43,8 @@ def engine_description(engine: str) -> str:
     try:
         import pypandoc
         import typst
-        return f"the in-project engine (pandoc {pypandoc.get_pandoc_version()}, typst {typst.__version__})"
+        # typst-py's own version (its bundled Typst compiler reports itself in the PDF metadata)
+        return f"the in-project engine (pandoc {pypandoc.get_pandoc_version()}, typst-py {typst.__version__})"
     except (ImportError, OSError):
         return "the in-project engine"
 
