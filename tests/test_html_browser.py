@@ -147,6 +147,8 @@ document.getElementById('f').addEventListener('load', function () {
   function visible() { return Array.prototype.filter.call(d.querySelectorAll('#csc-lookup tbody tr'),
                                                           function (r) { return !r.hidden; }); }
   var all = visible().length;
+  var th0 = d.querySelector('#csc-lookup thead th');
+  var initial = [th0.getAttribute('aria-sort'), th0.querySelector('.csc-arrow').textContent];
   input.value = 'york'; input.dispatchEvent(new Event('input'));
   var york = visible().map(function (r) { return r.cells[0].firstChild.textContent; });
   input.value = ''; input.dispatchEvent(new Event('input'));
@@ -155,8 +157,20 @@ document.getElementById('f').addEventListener('load', function () {
   var asc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
   button.click();
   var desc = visible().map(function (r) { return r.cells[2].getAttribute('data-sort'); });
+  var ths = d.querySelectorAll('#csc-lookup thead th');
+  var caseloadSort = ths[2].getAttribute('aria-sort'), caseloadArrow = ths[2].querySelector('.csc-arrow').textContent;
+  var grade = d.querySelectorAll('#csc-lookup thead button')[1];
+  grade.focus(); var focused = d.activeElement === grade;
+  grade.click();
+  function grades() { return visible().map(function (r) { return r.cells[1].firstChild.textContent; }); }
+  var gAsc = grades(), gAscState = [ths[1].getAttribute('aria-sort'), ths[1].querySelector('.csc-arrow').textContent,
+                                     ths[2].getAttribute('aria-sort'), ths[2].querySelector('.csc-arrow').textContent];
+  grade.click();
+  var gDesc = grades(), gDescState = [ths[1].getAttribute('aria-sort'), ths[1].querySelector('.csc-arrow').textContent];
   document.getElementById('probe').textContent = JSON.stringify(
-    {all: all, york: york, asc: asc, desc: desc, count: d.querySelector('#csc-lookup .csc-count').textContent});
+    {all: all, york: york, asc: asc, desc: desc, count: d.querySelector('#csc-lookup .csc-count').textContent,
+     initial: initial, caseloadSort: caseloadSort, caseloadArrow: caseloadArrow, focused: focused,
+     gAsc: gAsc, gAscState: gAscState, gDesc: gDesc, gDescState: gDescState});
 });
 </script></body></html>
 """
@@ -164,7 +178,8 @@ document.getElementById('f').addEventListener('load', function () {
 
 def test_lookup_search_and_sort_work_in_the_browser(chromium, tmp_path):
     """The lookup's inline script filters rows by the search box and sorts numerically, missing
-    values last, in both directions."""
+    values last, in both directions; the grade column sorts in grade order (not by date or
+    alphabetically); the sorted header carries aria-sort and a visible arrow."""
     from analysis.derived import load_derived
     from analysis.outputs import lookup
     from analysis.outputs.common import TABLES
@@ -190,3 +205,15 @@ def test_lookup_search_and_sort_work_in_the_browser(chromium, tmp_path):
     nums_desc = [float(x) for x in r["desc"] if x != ""]
     assert nums_desc == sorted(nums, reverse=True) and all(x == "" for x in r["desc"][len(nums_desc):])
     assert r["count"] == f"{len(alive)} of {len(alive)} councils shown"
+    # sort state is announced (aria-sort) and shown (arrow); the caseload sort left it descending
+    assert r["initial"] == ["ascending", "\u25b2"]
+    assert r["caseloadSort"] == "descending" and r["caseloadArrow"] == "\u25bc"
+    assert r["focused"]  # header buttons take keyboard focus
+    # grade: Outstanding > Good > Requires improvement > Inadequate, never graded last
+    order = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+    rank = [order.index(g) if g in order else 9 for g in r["gAsc"]]
+    assert rank == sorted(rank) and len(set(rank)) >= 4 and r["gAsc"][0] == "Outstanding"
+    assert r["gAscState"] == ["ascending", "\u25b2", None, ""]
+    rank_desc = [order.index(g) for g in r["gDesc"] if g in order]
+    assert rank_desc == sorted(rank_desc, reverse=True) and r["gDesc"][0] == "Inadequate"
+    assert r["gDescState"] == ["descending", "\u25bc"]

@@ -250,21 +250,196 @@ def test_grade_map_alt_counts_latest_grades(derived):
 
 # -- council lookup ------------------------------------------------------------------------------
 
+def _lookup_files(panel, insp):
+    """(html fragment, markdown) as written by the build."""
+    lookup.write_lookup(panel, insp)
+    return ((OUT / "tables" / "lookup.html").read_text(encoding="utf-8"),
+            (OUT / "tables" / "tbl-lookup.md").read_text(encoding="utf-8"))
+
+
+def _html_rows(html: str) -> list[list[tuple[str, str, str]]]:
+    """Body rows of the lookup: per cell (data-sort, main text, text of the small lines)."""
+    import html as html_lib
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for tr in re.findall(r"<tr [^>]*>(.*?)</tr>", body, flags=re.S):
+        cells = []
+        for sort, inner in re.findall(r'<t[dh][^>]*data-sort="([^"]*)">(.*?)</t[dh]>', tr, flags=re.S):
+            main = html_lib.unescape(inner.split("<small>", 1)[0])
+            smalls = [html_lib.unescape(x) for x in re.findall(r"<small>(.*?)</small>", inner)]
+            cells.append((html_lib.unescape(sort), main, " ".join(smalls)))
+        rows.append(cells)
+    return rows
+
+
+def _md_rows(md: str) -> list[list[str]]:
+    """Body rows of the PDF table, one string per cell with its lines joined by newlines."""
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    out = []
+    for line in table[1:]:
+        cells = re.split(r"(?<!\\) \| ", line[2:-2])
+        out.append([re.sub(r"\\(.)", r"\1", c.replace(lookup.BR, "\n")) for c in cells])
+    return out
+
+
 def test_lookup_lists_every_council_alive_in_the_latest_census_once(derived):
     panel, insp = derived
-    lookup.write_lookup(panel, insp)
+    html, md = _lookup_files(panel, insp)
     alive = panel.loc[panel["year"] == panel["year"].max()]
-    html = (OUT / "tables" / "lookup.html").read_text(encoding="utf-8")
-    md = (OUT / "tables" / "tbl-lookup.md").read_text(encoding="utf-8")
     rows = re.findall(r'<tr data-search="[^"]*">', html)
     assert len(rows) == len(alive)
-    md_rows = [line for line in md.splitlines()[2:] if line.startswith("|")]
+    md_rows = _md_rows(md)
     assert len(md_rows) == len(alive)
-    import html as html_lib
-    names = [html_lib.unescape(n) for n in re.findall(r'<th scope="row" data-sort="[^"]*">([^<]*)<small>', html)]
+    marks = lookup.SMALL + lookup.JOINT
+    names = [r[0][1].rstrip(marks) for r in _html_rows(html)]
     assert sorted(names) == sorted(alive["la_name"])
+    assert sorted(r[0].rstrip(marks) for r in md_rows) == sorted(alive["la_name"])
     assert "http://" not in html and "https://" not in html  # self-contained: no CDN
     assert (OUT / "tables" / "lookup-raw.md").read_text().startswith("```{=html}\n")
+
+
+def test_lookup_has_no_nan_or_none(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    # and with gaps: a council with no caseload ever, one never graded, one whose neighbours lack
+    # values (too few for a median)
+    p = panel.copy()
+    p.loc[p["la_code"] == "383", ["caseload", "cases"]] = np.nan
+    nb = lookup.load_neighbours()
+    nb = nb[(nb["grouping"] == lookup.NEIGHBOUR_GROUPING) & (nb["la_code"] == "380")]["neighbour_la_code"]
+    p.loc[p["la_code"].isin(nb), "turnover_rate"] = np.nan
+    frame = lookup.lookup_frame(p, insp[insp["la_code"] != "381"], lookup.load_neighbours())
+    measures, y = lookup._measures(p), int(p["year"].max())
+    gappy = lookup.lookup_html(frame, measures, y), lookup.lookup_markdown(frame, measures, y)
+    assert "not graded" in gappy[0] and "SN –" in gappy[0] and "–" in gappy[1]
+    for h, m in ((html, md), gappy):
+        visible = re.sub(r"<(style|script)>.*?</\1>", "", h, flags=re.S)
+        assert "Eng " in visible and "<style>" in h
+        for text in (visible, m):
+            assert not re.search(r"\b(nan|nat|none|inf)\b", text, flags=re.I)
+
+
+def test_lookup_grade_sort_keys_follow_grade_order(derived):
+    """The grade column sorts numerically by Outstanding < Good < Requires improvement <
+    Inadequate (ascending = best first), not by date or alphabetically; never graded sorts last."""
+    panel, insp = derived
+    html, _ = _lookup_files(panel, insp)
+    heads = re.findall(r"<th scope=\"col\"([^>]*)>", html)
+    assert 'data-type="number"' in heads[1]
+    order = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+    seen = set()
+    for row in _html_rows(html):
+        sort, grade, _ = row[1]
+        if grade == "not graded":
+            assert sort == ""
+        else:
+            assert float(sort) == order.index(grade) + 1
+            seen.add(grade)
+    assert seen == set(order)
+
+
+def _defined(items) -> set[str]:
+    return {tok for sym, _ in items for tok in sym.split(", ")}
+
+
+ABBREV = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z]{0,2}(?![A-Za-z])")
+PLAIN = set(".,-():;/'%") | {" ", "\n"}
+
+
+def _undefined(texts: list[str], names: list[str], defined: set[str]) -> set[str]:
+    """Abbreviations (capitalised words of 1-3 letters) and symbols in ``texts``, and symbols in
+    ``names`` (council names may hold short words such as 'St'), that ``defined`` lacks."""
+    used = {w for t in texts for w in ABBREV.findall(t)}
+    used |= {ch for t in texts + names for ch in t if not ch.isalnum() and ch not in PLAIN}
+    return used - defined
+
+
+def test_lookup_defines_every_abbreviation_and_symbol(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    y = int(panel["year"].max())
+    measures = lookup._measures(panel)
+    rows = _html_rows(html)
+    heads = [h for pair in re.findall(r'<th scope="col" title="([^"]*)"[^>]*>(.*?)</th>', html) for h in pair]
+    heads = [re.sub(r"<[^>]+>", "", h) for h in heads]
+    texts = heads + [c[1] + " " + c[2] for r in rows for c in r[1:]]
+    defined = _defined(lookup.legend(measures, y, "html"))
+    assert _undefined(texts, [r[0][1] for r in rows], defined) == set()
+    legend_html = html.split('class="csc-legend"', 1)[1].split("</details>", 1)[0]
+    assert all(f"<b>{html_lib_escape(s)}</b>" in legend_html for s, _ in lookup.legend(measures, y, "html"))
+    md_rows = _md_rows(md)
+    md_heads = [re.sub(r"\\(.)", r"\1", h) for h in md.split("\n| ", 1)[1].split(" |\n", 1)[0].split(" | ")]
+    defined_md = {re.sub(r"\\(.)", r"\1", s) for s in re.findall(r"^- \*\*(.*?)\*\*", md, flags=re.M)}
+    defined_md = {tok for s in defined_md for tok in s.split(", ")}
+    assert _undefined(md_heads + [c for r in md_rows for c in r[1:]], [r[0] for r in md_rows], defined_md) == set()
+    # the check itself catches an undefined abbreviation and symbol
+    assert _undefined(["12.0 X↗"], ["Leeds¶"], defined) == {"X", "↗", "¶"}
+    assert {"S", "Eng", "SN", "FTE", "†", "‡", "§", "–"} <= defined and {"S", "RI", "§"} <= defined_md
+
+
+def html_lib_escape(s: str) -> str:
+    import html as html_lib
+    return html_lib.escape(s)
+
+
+def test_lookup_flags_small_councils_and_joint_returns(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    last = panel[panel["year"] == panel["year"].max()].set_index("la_name")
+    small, joint = set(last.index[last["small_la"]]), set(last.index[last["joint_return"]])
+    assert {"City of London", "Isles of Scilly"} <= small
+    assert {"Kingston upon Thames", "Richmond upon Thames"} <= joint and len(joint) == 3  # + Northamptonshire
+    for names in ([r[0][1] for r in _html_rows(html)], [r[0] for r in _md_rows(md)]):
+        assert len(names) == len(last)
+        for shown in names:
+            name = shown.rstrip(lookup.SMALL + lookup.JOINT)
+            assert (lookup.SMALL in shown) == (name in small), shown
+            assert (lookup.JOINT in shown) == (name in joint), shown
+
+
+def test_lookup_older_values_compare_with_the_same_year_and_show_it(derived):
+    """A council whose latest value is older than the census year is compared with England and
+    its neighbours in that year, and the year is printed on its own line."""
+    panel, insp = derived
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours()).set_index("la_code")
+    html, md = _lookup_files(panel, insp)
+    y = int(panel["year"].max())
+    stale = frame[frame["caseload_year"] < y]
+    assert len(stale) >= 1
+    la = stale.index[0]
+    yr = int(stale.loc[la, "caseload_year"])
+    d = panel[(panel["year"] == yr) & ~((panel["la_code"] == "318") & panel["joint_return"])]
+    d = d.dropna(subset=["cases", "case_holders_fte"])
+    assert frame.loc[la, "caseload_england"] == pytest.approx(d["cases"].sum() / d["case_holders_fte"].sum())
+    assert frame.loc[la, "caseload_england"] != pytest.approx(lookup.england_value(panel[panel["year"] == y], "caseload"))
+    measures = list(lookup._measures(panel))
+    name = frame.loc[la, "la_name"]
+    hrow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == name)
+    mrow = next(r for r in _md_rows(md) if r[0].rstrip("†‡") == name)
+    col = 2 + measures.index("caseload")
+    assert hrow[col][2].startswith(f"in {yr} ") and mrow[col].split("\n")[-1] == f"in {yr}"
+    fresh = frame[frame["caseload_year"] == y].iloc[0]["la_name"]
+    frow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == fresh)
+    assert not frow[col][2].startswith("in ")
+
+
+def test_lookup_marks_zero_and_identical_agency_vacancy_as_published(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    measures = list(lookup._measures(panel))
+    rows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    ia, iv = 2 + measures.index("agency_rate"), 2 + measures.index("vacancy_rate")
+    n_marked = 0
+    for f in frame.itertuples():
+        same = round(f.agency_rate, 1) == round(f.vacancy_rate, 1) and f.agency_rate_year == f.vacancy_rate_year
+        for m, i in (("agency_rate", ia), ("vacancy_rate", iv)):
+            v = getattr(f, m)
+            expect = bool(pd.notna(v) and (v == 0 or same))
+            assert (lookup.PUBLISHED in rows[f.la_name][i][1]) == expect, (f.la_name, m)
+            n_marked += expect
+    assert n_marked >= 10
+    assert lookup.PUBLISHED in rows["Brighton and Hove"][ia][1] and lookup.PUBLISHED not in rows["Barnet"][ia][1]
 
 
 def test_lookup_comparisons_are_computed_independently(derived):
@@ -294,7 +469,8 @@ def test_lookup_escapes_values(derived):
     md = lookup.lookup_markdown(frame, measures, int(p["year"].max()))
     line = next(line for line in md.splitlines() if "alert" in line)
     assert r"\<script\>" in line and r"\| \*y\*" in line and r"\[z\]\(u\)" in line
-    assert line.count(" | ") == md.splitlines()[0].count(" | ")  # the row keeps its columns
+    head = next(line for line in md.splitlines() if line.startswith("| Council"))
+    assert line.count(" | ") == head.count(" | ")  # the row keeps its columns
 
 
 def test_lookup_shows_spending_when_the_panel_has_it(derived):
@@ -308,9 +484,12 @@ def test_lookup_shows_spending_when_the_panel_has_it(derived):
     d = fake[(fake["year"] == y) & ~((fake["la_code"] == "318") & fake["joint_return"])].dropna(subset=["spend_total"])
     assert frame.loc["383", "spend_total_pc_england"] == pytest.approx(d["spend_total"].sum() / d["child_pop"].sum())
     md = lookup.lookup_markdown(frame.reset_index(), lookup._measures(fake), y)
-    assert "Spend £" in md.splitlines()[0]
+    def head(text):
+        return next(line for line in text.splitlines() if line.startswith("| Council"))
+    assert "Spend \\(cash £\\)" in head(md) and "cash terms" in md
     absent = panel.drop(columns=["spend_total_pc"])
-    assert "Spend" not in lookup.lookup_markdown(frame.reset_index(), lookup._measures(absent), y).splitlines()[0]
+    md_absent = lookup.lookup_markdown(frame.reset_index(), lookup._measures(absent), y)
+    assert "Spend" not in head(md_absent) and "S spending" not in md_absent
 
 
 def test_alt_text_of_panel_coefficients_matches_results(results):

@@ -38,8 +38,13 @@ MEASURES = {
     "vacancy_rate": ("Vacancy rate (%)", "Vacancy %", "%", 1, ("vacancy_fte",), ("vacancy_fte", "inpost_fte"), 100),
     "turnover_rate": ("Turnover rate (%)", "Turnover %", "%", 1, ("leavers_fte",), ("inpost_fte",), 100),
 }
-SPEND = ("spend_total_pc", ("Spending per child (£)", "Spend £", "£", 0))
-LETTER = {"caseload": "C", "agency_rate": "A", "vacancy_rate": "V", "turnover_rate": "T"}
+SPEND = ("spend_total_pc", ("Spending per child (£, cash terms, not adjusted for inflation)", "Spend (cash £)", "£", 0))
+LETTER = {"caseload": "C", "agency_rate": "A", "vacancy_rate": "V", "turnover_rate": "T", SPEND[0]: "S"}
+#: ascending sort order of the grade column: best first; a council never graded sorts last
+GRADE_RANK = {"Outstanding": 1, "Good": 2, "Requires improvement": 3, "Inadequate": 4}
+GRADE_ABBR = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "Inadequate": "I"}
+#: footnote markers
+SMALL, JOINT, PUBLISHED = "†", "‡", "§"
 
 
 def load_neighbours() -> pd.DataFrame:
@@ -82,7 +87,8 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     """
     last = int(panel["year"].max())
     alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region"]].set_index("la_code")
-    out = alive.copy()
+    flags = panel.loc[panel["year"] == last, ["la_code", "small_la", "joint_return"]].set_index("la_code")
+    out = alive.join(flags.astype(bool))
     grades = latest_grades(inspections)
     out["grade"] = grades["grade_label"].reindex(out.index)
     out["grade_date"] = pd.to_datetime(grades["publication_date"]).reindex(out.index)
@@ -107,6 +113,11 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
         changed = latest["year"] > first["year"]
         out[f"{m}_change"] = (latest[m] - first[m]).where(changed).reindex(out.index)
         out[f"{m}_from"] = first["year"].where(changed).reindex(out.index)
+    # values that look wrong but are the councils' own published returns (checked against the DfE
+    # file): a workforce rate of exactly 0, and agency FTE equal to vacancy FTE (identical rates)
+    same = (out["agency_rate"].round(1) == out["vacancy_rate"].round(1)) & (out["agency_rate_year"] == out["vacancy_rate_year"])
+    for m in MEASURES:
+        out[f"{m}_published"] = (out[m] == 0) | (same if m in ("agency_rate", "vacancy_rate") else False)
     return out.reset_index().sort_values(["la_name", "la_code"], kind="stable").reset_index(drop=True)
 
 
@@ -149,8 +160,12 @@ CSS = """
 .csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 .csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
-.csc-lookup thead button{all:unset;cursor:pointer;font-weight:600}
-.csc-lookup thead button:focus{outline:2px solid #1a5490}
+.csc-lookup thead button{background:none;border:0;padding:0;margin:0;font:inherit;font-weight:600;color:inherit;text-align:inherit;cursor:pointer;text-decoration:underline dotted}
+.csc-lookup thead button:focus-visible{outline:2px solid #1a5490;outline-offset:2px}
+.csc-lookup .csc-arrow{display:inline-block;min-width:.9em;margin-left:.15em;text-decoration:none}
+.csc-lookup .csc-legend{margin:.4rem 0;max-width:48rem}
+.csc-lookup .csc-legend ul{margin:.2rem 0;padding-left:1.1rem}
+.csc-lookup .csc-legend li{margin:.1rem 0}
 .csc-lookup small{display:block;color:#57606a;font-size:.72rem}
 .csc-lookup .csc-count{color:#57606a;margin:.3rem 0}
 """.strip()
@@ -159,21 +174,80 @@ JS = """
 (function(){
 var root=document.getElementById('csc-lookup');if(!root)return;
 var input=root.querySelector('input'),tbody=root.querySelector('tbody'),count=root.querySelector('.csc-count');
-var rows=Array.prototype.slice.call(tbody.rows);
+var rows=Array.prototype.slice.call(tbody.rows),ths=Array.prototype.slice.call(root.querySelectorAll('thead th'));
 function show(){var q=input.value.trim().toLowerCase(),n=0;rows.forEach(function(r){
 var hit=!q||r.getAttribute('data-search').indexOf(q)>=0;r.hidden=!hit;if(hit)n++;});
 count.textContent=n+' of '+rows.length+' councils shown';}
 input.addEventListener('input',show);
-root.querySelectorAll('thead button').forEach(function(b,i){b.addEventListener('click',function(){
-var th=b.parentNode,asc=th.getAttribute('aria-sort')!=='ascending';
-root.querySelectorAll('thead th').forEach(function(h){h.removeAttribute('aria-sort');});
-th.setAttribute('aria-sort',asc?'ascending':'descending');
+ths.forEach(function(th,i){var b=th.querySelector('button');if(!b)return;b.addEventListener('click',function(){
+var asc=th.getAttribute('aria-sort')!=='ascending',num=th.getAttribute('data-type')==='number';
+ths.forEach(function(h){h.removeAttribute('aria-sort');var s=h.querySelector('.csc-arrow');if(s)s.textContent='';});
+th.setAttribute('aria-sort',asc?'ascending':'descending');th.querySelector('.csc-arrow').textContent=asc?'\u25b2':'\u25bc';
 rows.sort(function(x,y){var a=x.cells[i].getAttribute('data-sort'),c=y.cells[i].getAttribute('data-sort');
 if(a===''&&c==='')return 0;if(a==='')return 1;if(c==='')return -1;
-var na=parseFloat(a),nc=parseFloat(c),r=(isNaN(na)||isNaN(nc))?a.localeCompare(c):na-nc;return asc?r:-r;});
+var r=num?parseFloat(a)-parseFloat(c):a.localeCompare(c);return asc?r:-r;});
 rows.forEach(function(r){tbody.appendChild(r);});});});
 show();})();
 """.strip()
+
+
+def _year_note(m: str, yr) -> str:
+    """The year of an older value: census year, or financial year for spending."""
+    y = int(yr)
+    return f"{y - 1}-{y % 100:02d}" if m == SPEND[0] else f"in {y}"
+
+
+def _flags(rd: dict) -> str:
+    return (SMALL if rd["small_la"] else "") + (JOINT if rd["joint_return"] else "")
+
+
+def legend(measures: dict, year: int, fmt: str) -> list[tuple[str, str]]:
+    """(symbol, meaning) for every abbreviation and symbol the table uses, in one format.
+
+    ``fmt`` is ``"html"`` (value, then Eng / SN lines) or ``"pdf"`` (value, then
+    England/neighbours on one line; grades abbreviated)."""
+    spend = SPEND[0] in measures
+    years = f"workforce measures are from the census of 30 September {year}"
+    if spend:
+        years += f", spending from the financial year {year - 1}-{year % 100:02d} (April to March)"
+    items = [("Years", years + ". A year under a value (\u201cin 2024\u201d; spending \u201c2023-24\u201d) marks "
+              "a council whose latest published value is older; its England and neighbour comparisons "
+              "then use that same year.")]
+    if fmt == "html":
+        items += [("Eng", "difference from England in the same year (national rate from all councils' counts)"),
+                  ("SN", f"difference from the median of the council's statistical neighbours ({NEIGHBOUR_GROUPING}; "
+                   f"needs at least {MIN_NEIGHBOURS} with a value that year)")]
+    else:
+        items += [("a/b", "the line under a value: its difference from England in the same year (national rate "
+                   "from all councils' counts) / from the median of the council's statistical neighbours "
+                   f"({NEIGHBOUR_GROUPING}; needs at least {MIN_NEIGHBOURS} with a value that year)"),
+                  ("O, G, RI, I", "Ofsted overall grade Outstanding, Good, Requires improvement, Inadequate, "
+                   "with the month the report was published")]
+    items += [("+, −, ±", "above, below, equal to the comparison"),
+              ("–", "no value (not published, suppressed, or too few neighbours with a value)"),
+              ("FTE", "full-time equivalent: caseload is cases per case-holding FTE social worker; rates are FTE")]
+    if spend:
+        items.append(("£", "gross spending on children's and young people's services (s251 outturn) per child aged "
+                      "0-17, in cash terms, not adjusted for inflation"))
+    letters = ", ".join(f"{LETTER[m]} {measures[m][0].split(' (')[0].lower()}" for m in measures)
+    items += [("C, A, V, T" + (", S" if spend else ""), f"in the last column: {letters}"),
+              ("↑, ↓, =", f"up, down, steady since {BASE_YEAR} (steady: a change under half a case or half a "
+               "percentage point" + (", or £10 per child; spending changes are in cash terms, so a rise may "
+                                      "be inflation" if spend else "") + f"); \u201cfrom 2019\u201d marks a council first counted after "
+               f"{BASE_YEAR}, \u201cC from 2018\u201d one measure first published later"),
+              (SMALL, "small council (City of London, Isles of Scilly: under 2,000 children); a handful of staff, "
+               "so rates swing widely (the Isles of Scilly report no FTE social workers in post, hence "
+               "100% agency and vacancy rates)"),
+              (JOINT, "joint workforce return: the workforce figures cover two councils together (Kingston upon "
+               "Thames with Richmond upon Thames, both shown with the joint figures; North and West "
+               "Northamptonshire, shown as one council); England counts them once"),
+              (PUBLISHED, "as published: a rate of 0.0, or an agency rate equal to the vacancy rate (the council "
+               "returned as many agency as vacant FTE posts), checked against the DfE workforce file; DfE's "
+               "\u201clow\u201d (rounds to 0 but is not 0) is also shown as 0.0")]
+    if fmt == "html":
+        items.append(("▲, ▼", "the column the table is sorted by, ascending or descending (grade: Outstanding "
+                      "first when ascending)"))
+    return items
 
 
 def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
@@ -186,45 +260,62 @@ def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls:
     return f'<{tag}{klass} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
 
 
+def _dirs(rd: dict, measures) -> str:
+    return " ".join(f"{LETTER[m]}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
+                    if direction(rd[f"{m}_change"], m))
+
+
 def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
     e = html.escape
-    heads = [("Council", "Council", ""), ("Latest grade", "Latest Ofsted grade and publication date", "csc-text")]
-    heads += [(spec[1], spec[0], "") for spec in measures.values()]
-    heads += [(f"Since {BASE_YEAR}", f"Direction of change since {BASE_YEAR}", "csc-text")]
-    thead = "".join(f'<th scope="col" title="{e(t)}"' + (f' class="{c}"' if c else "")
-                    + f'><button type="button">{e(h)}</button></th>' for h, t, c in heads)
+    # (header text, title, class, sort type or None for not sortable)
+    heads = [("Council", "Council", "csc-text", "text"),
+             ("Latest grade", "Latest Ofsted grade and publication date", "csc-text", "number")]
+    heads += [(spec[1], spec[0], "", "number") for spec in measures.values()]
+    heads += [(f"Since {BASE_YEAR}", f"Direction of change since {BASE_YEAR}", "csc-text", None)]
+    thead = []
+    for i, (h, t, c, kind) in enumerate(heads):
+        attrs = f' class="{c}"' if c else ""
+        if kind is None:
+            thead.append(f'<th scope="col" title="{e(t)}"{attrs}>{e(h)}</th>')
+            continue
+        sorted_ = i == 0  # rows start in council-name order
+        attrs += f' data-type="{kind}"' + (' aria-sort="ascending"' if sorted_ else "")
+        thead.append(f'<th scope="col" title="{e(t)}"{attrs}><button type="button">{e(h)}'
+                     f'<span class="csc-arrow" aria-hidden="true">{"▲" if sorted_ else ""}</span></button></th>')
     body = []
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         date = rd["grade_date"].strftime("%Y-%m-%d") if pd.notna(rd["grade_date"]) else ""
-        cells = [_cell(rd["la_name"], rd["la_name"], rd["region"], header=True),
-                 _cell(rd["grade"] if isinstance(rd["grade"], str) else "not graded", date or None,
+        graded = isinstance(rd["grade"], str)
+        cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], rd["region"], header=True),
+                 _cell(rd["grade"] if graded else "not graded", GRADE_RANK.get(rd["grade"]) if graded else None,
                        f"published {date}" if date else "", cls="csc-text")]
         for m, (_, _, unit, digits) in measures.items():
             val, yr = rd[m], rd[f"{m}_year"]
             subs: list[str] = []
+            mark = PUBLISHED if rd.get(f"{m}_published", False) else ""
             if pd.notna(val):
-                subs = [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
                 if int(yr) != year:
-                    subs.append(f"({int(yr)})")
-            cells.append(_cell(_num(val, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
-        dirs = [f"{LETTER.get(m, 'S')}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
-                if direction(rd[f"{m}_change"], m)]
-        cells.append(_cell(" ".join(dirs) if dirs else "–", " ".join(dirs) or None, _since(rd, measures),
-                           cls="csc-text"))
+                    subs.append(_year_note(m, yr))
+                subs += [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
+            cells.append(_cell(_num(val, digits, unit) + mark, None if pd.isna(val) else round(float(val), 4), subs))
+        dirs = _dirs(rd, measures)
+        cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
         search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"])]).lower()
         body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
+    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html"))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
             '<label for="csc-lookup-q">Find a council (name, region or DfE code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
-            '<p>Under each value: <b>Eng</b> its difference from England, <b>SN</b> from the median of its '
-            'statistical neighbours. Select a column heading to sort; on a narrow screen, swipe the table '
-            'sideways.</p>\n'
+            '<p>Under each value: the year, if older than the rest; <b>Eng</b> its difference from England; '
+            '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
+            'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
+            f'<details class="csc-legend" open><summary>Key to symbols and abbreviations</summary><ul>{items}</ul></details>\n'
             '<div class="csc-scroll"><table>\n'
             '<caption>Council lookup</caption>\n'
-            f"<thead><tr>{thead}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
+            f"<thead><tr>{''.join(thead)}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
             f"<script>{JS}</script>\n</div>\n")
 
 
@@ -233,42 +324,65 @@ def _arrow(d: str) -> str:
 
 
 def _since(rd: dict, measures) -> str:
-    froms = {int(rd[f"{m}_from"]) for m in measures if pd.notna(rd[f"{m}_from"])}
-    return "" if not froms or froms == {BASE_YEAR} else f"from {min(froms)}"
+    """'' when every change runs from BASE_YEAR; 'from 2019' when all start later (a council created
+    later); else the later starts by measure ('C from 2018')."""
+    froms = {m: int(rd[f"{m}_from"]) for m in measures if pd.notna(rd[f"{m}_from"])}
+    late = {m: y for m, y in froms.items() if y != BASE_YEAR}
+    if not late:
+        return ""
+    if len(set(froms.values())) == 1:
+        return f"from {next(iter(late.values()))}"
+    by_year: dict[int, list[str]] = {}
+    for m, y in late.items():
+        by_year.setdefault(y, []).append(LETTER[m])
+    return "; ".join(f"{' '.join(ls)} from {y}" for y, ls in sorted(by_year.items()))
 
 
 # ----------------------------------------------------------------------------------------------
 # Markdown (PDF)
 
+#: a line break inside a pipe-table cell (typst only; the table is in typst-only content)
+BR = "`#linebreak()`{=typst}"
+
+
+def _lines(*parts: str) -> str:
+    """Markdown-escaped lines of one cell, each on its own line in the PDF."""
+    return BR.join(escape_md(p) for p in parts if p)
+
+
+def legend_markdown(measures: dict, year: int) -> str:
+    return "Key to symbols and abbreviations:\n\n" + "".join(
+        f"- **{escape_md(sym)}** {escape_md(text)}\n" for sym, text in legend(measures, year, "pdf"))
 
 
 def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
-    """Compact pipe table: value (difference from England, from neighbours' median)."""
-    grade_abbr = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "Inadequate": "I"}
-    heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + ["Since 2017"]
+    """Key, then a compact pipe table: value, then (own line) its differences from England and
+    neighbours, and an older value's year on a line of its own."""
+    heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + [f"Since {BASE_YEAR}"]
+    # relative column widths (pandoc takes them from the dashes): council, grade, measures, since
+    widths = [20, 8] + [11 if m != SPEND[0] else 13 for m in measures] + [16]
     lines = ["| " + " | ".join(escape_md(h) for h in heads) + " |",
-             "|:" + "-" * 19 + "|:" + "-" * 11 + "|" + "|".join("-" * 16 + ":" for _ in measures) + "|:" + "-" * 13 + "|"]
+             "|:" + "-" * widths[0] + "|:" + "-" * widths[1] + "|"
+             + "|".join("-" * w + ":" for w in widths[2:-1]) + "|:" + "-" * widths[-1] + "|"]
     for r in frame.itertuples(index=False):
         rd = r._asdict()
-        g = grade_abbr.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
+        g = GRADE_ABBR.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
         date = rd["grade_date"].strftime("%Y-%m") if pd.notna(rd["grade_date"]) else ""
-        cells = [escape_md(rd["la_name"]), escape_md(f"{g} {date}".strip())]
+        cells = [escape_md(rd["la_name"] + _flags(rd)), _lines(g, date)]
         for m, (_, _, unit, digits) in measures.items():
             val = rd[m]
             if pd.isna(val):
                 cells.append("–")
                 continue
-            star = "" if int(rd[f"{m}_year"]) == year else f" ({int(rd[f'{m}_year'])})"
-            # no-break spaces keep value and differences on one line in the PDF
-            cells.append(escape_md(f"{_num(val, digits, unit)}{star}\u00a0"
-                                   f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"
-                                   ).replace(" ", "\u00a0"))
-        dirs = " ".join(f"{LETTER.get(m, 'S')}{_arrow(direction(rd[f'{m}_change'], m))}" for m in measures
-                        if direction(rd[f"{m}_change"], m))
-        since = _since(rd, measures)
-        cells.append(escape_md((dirs + (f" ({since})" if since else "")) if dirs else "–"))
+            mark = PUBLISHED if rd.get(f"{m}_published", False) else ""
+            yr = int(rd[f"{m}_year"])
+            cells.append(_lines(_num(val, digits, unit) + mark,
+                                f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}",
+                                _year_note(m, yr) if yr != year else ""))
+        dirs = _dirs(rd, measures)
+        cells.append(_lines(dirs, _since(rd, measures)) if dirs else "–")
         lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return legend_markdown(measures, year) + "\n" + "\n".join(lines) + "\n"
 
 
 def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
