@@ -515,3 +515,52 @@ def test_alt_text_of_reverse_event_study_matches_results(results):
     # the report uses the computed alt text, not a hand-written one
     qmd = (paths.ROOT / "report" / "reverse.qmd").read_text(encoding="utf-8")
     assert 'fig-alt="{{< var alt.fig_reverse_event >}}"' in qmd
+
+
+def map_alt_problems(alt: str, values: pd.Series, names: pd.Series) -> list[str]:
+    """The median / lowest / highest claim of a map's alt text against values computed here."""
+    v = values.dropna()
+    num = r"(-?\d[\d,]*(?:\.\d+)?)"  # 1,366 or -3.0
+    hit = re.search(r"of (\d+) councils.*?: median £?" + num + r"[% ]*(?:pp)?, lowest £?" + num
+                    + r"[% ]*(?:pp)? in (.+?), highest £?" + num + r"[% ]*(?:pp)? in (.+?)[;.]", alt)
+    if not hit:
+        return ["no median/lowest/highest claim"]
+    n, med, lo, lo_name, hi, hi_name = hit.groups()
+    out = []
+    if int(n) != len(v):
+        out.append(f"{n} councils, data {len(v)}")
+    tol = 0.5 if "£" in alt else 0.05
+    for claimed, true, what in ((med, float(np.median(v)), "median"), (lo, v.min(), "lowest"), (hi, v.max(), "highest")):
+        if abs(float(claimed.replace(",", "")) - true) > tol + 1e-9:
+            out.append(f"{what}: alt {claimed}, data {true:.3f}")
+    if lo_name != names.get(v.idxmin()) or hi_name != names.get(v.idxmax()):
+        out.append("wrong council named")
+    return out
+
+
+def test_alt_texts_of_value_maps_match_the_data(derived):
+    panel, insp = derived
+    specs = {s.name: s for s in maps.build_maps(panel, insp)}
+    key = maps.load_hex_key()["la_code"]
+    last = int(panel["year"].max())
+    names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
+    big = panel[~panel["small_la"].astype(bool)]
+    for name, col in (("fig-map-agency-rate", "agency_rate"), ("fig-map-caseload", "caseload"),
+                      ("fig-map-spend", "spend_total_pc")):
+        if name not in specs:
+            continue
+        year = int(big.dropna(subset=[col])["year"].max())
+        v = big[big["year"] == year].set_index("la_code")[col].reindex(key)
+        assert map_alt_problems(specs[name].alt, v, names) == [], name
+    # change map: values and the rose / fell / unchanged counts
+    a = big.pivot_table(index="la_code", columns="year", values="agency_rate")
+    ch = (a[int(big.dropna(subset=["agency_rate"])["year"].max())] - a[maps.BASE_YEAR]).reindex(key)
+    alt = specs["fig-map-agency-change"].alt
+    assert map_alt_problems(alt, ch, names) == []
+    c = ch.dropna()
+    assert f"{int((c > 0).sum())} councils rose, {int((c < 0).sum())} fell" in alt
+    # the check can fail
+    v = big[big["year"] == last].set_index("la_code")["caseload"].reindex(key)
+    hit = re.search(r"median " + NUM, specs["fig-map-caseload"].alt)
+    wrong = specs["fig-map-caseload"].alt.replace(hit.group(0), f"median {float(hit.group(1)) + 0.4:.1f}")
+    assert map_alt_problems(wrong, v, names)
