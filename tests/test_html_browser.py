@@ -1,7 +1,11 @@
 """The rendered HTML in a real browser (headless Chromium) at phone and desktop width.
 
 At 400 px and 1280 px: the page never scrolls sideways (``document.documentElement.scrollWidth``
-<= the viewport width), every ``img`` has alt text and every ``table`` has ``th`` cells.
+<= the viewport width), every ``img`` has alt text, every ``table`` has ``th`` cells, and no
+figure or table caption is clipped: each ``caption``/``figcaption`` fits its own box
+(``scrollWidth <= clientWidth``) and its text lies wholly inside the viewport and inside every
+ancestor that scrolls or clips sideways (a ``<caption>`` inside a scrolling table is laid out as
+wide as the table, so a long one is cut off on a phone).
 
 Headless Chromium will not make a window narrower than 500 px, so the report is loaded in an
 ``iframe`` of exactly the tested width inside a small wrapper page; a script in the wrapper
@@ -49,6 +53,20 @@ document.getElementById('f').addEventListener('load', function () {
                 ' right=' + Math.round(r.right));
     }
   });
+  var capClipped = [];
+  d.querySelectorAll('caption, figcaption').forEach(function (c) {
+    var range = d.createRange(); range.selectNodeContents(c);
+    var t = range.getBoundingClientRect(), name = c.textContent.trim().slice(0, 40);
+    var bad = c.scrollWidth > c.clientWidth + 1 || t.left < -1 || t.right > cw + 1;
+    for (var p = c.parentElement; p && p !== d.body && !bad; p = p.parentElement) {
+      var o = win.getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') {
+        var b = p.getBoundingClientRect();
+        if (t.left < b.left + p.clientLeft - 1 || t.right > b.left + p.clientLeft + p.clientWidth + 1) bad = true;
+      }
+    }
+    if (bad) capClipped.push(name + ' right=' + Math.round(t.right));
+  });
   var noAlt = [], noTh = [];
   d.querySelectorAll('img').forEach(function (img) {
     if (!(img.getAttribute('alt') || '').trim()) noAlt.push(img.src.slice(0, 40));
@@ -59,7 +77,8 @@ document.getElementById('f').addEventListener('load', function () {
   document.getElementById('probe').textContent = JSON.stringify({
     scrollWidth: de.scrollWidth, clientWidth: cw, innerWidth: this.contentWindow.innerWidth,
     n_img: d.querySelectorAll('img').length, n_table: d.querySelectorAll('table').length,
-    noAlt: noAlt, noTh: noTh, wide: wide});
+    n_caption: d.querySelectorAll('caption, figcaption').length,
+    noAlt: noAlt, noTh: noTh, wide: wide, capClipped: capClipped});
 });
 </script></body></html>
 """
@@ -111,6 +130,8 @@ def check(result: dict, width: int) -> list[str]:
         problems.append(f"{width} px: img without alt text: {result['noAlt']}")
     if result["noTh"]:
         problems.append(f"{width} px: table without th: {result['noTh']}")
+    if result["capClipped"]:
+        problems.append(f"{width} px: caption clipped or cut off: {result['capClipped']}")
     return problems
 
 
@@ -118,23 +139,28 @@ def check(result: dict, width: int) -> list[str]:
 def test_report_fits_the_viewport_and_is_accessible(chromium, report_html, width, tmp_path):
     result = probe(chromium, report_html, width, tmp_path)
     assert width - 30 <= result["clientWidth"] <= width  # the iframe sets the viewport width
-    assert result["n_img"] > 0 and result["n_table"] > 0
+    assert result["n_img"] > 0 and result["n_table"] > 0 and result["n_caption"] >= result["n_img"]
     assert check(result, width) == []
 
 
 def test_probe_detects_overflow_missing_alt_and_th(chromium, tmp_path):
-    """The measurement fails on a page that scrolls sideways, has an img without alt and a table
-    without th (so the test above can fail)."""
+    """The measurement fails on a page that scrolls sideways, has an img without alt, a table
+    without th and a long caption inside a scrolling table (so the test above can fail)."""
     bad = tmp_path / "bad.html"
     bad.write_text('<html><body><div style="width:900px">wide</div><img src="x.png">'
-                   "<table><tr><td>1</td></tr></table></body></html>", encoding="utf-8")
+                   "<table><tr><td>1</td></tr></table>"
+                   '<table style="display:block;overflow-x:auto;max-width:100%"><caption>Table 9: a caption long '
+                   "enough to wrap over several lines of a phone screen, laid out as wide as its table</caption>"
+                   '<tr><th>a</th><td style="min-width:900px">wide</td></tr></table></body></html>', encoding="utf-8")
     result = probe(chromium, bad, 400, tmp_path)
     problems = check(result, 400)
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
+    assert "Table 9" in problems[-1]
     good = tmp_path / "good.html"
-    good.write_text('<html><body><div style="overflow-x:auto"><table><tr><th>a</th><td style="min-width:900px">'
-                    'wide cell in a scrolling box</td></tr></table></div><img src="x.png" alt="x"></body></html>',
-                    encoding="utf-8")
+    good.write_text('<html><body><figure><figcaption>Table 9: a caption long enough to wrap over several lines '
+                    'of a phone screen, outside the scrolling box</figcaption><div style="overflow-x:auto"><table>'
+                    '<tr><th>a</th><td style="min-width:900px">wide cell in a scrolling box</td></tr></table></div>'
+                    '</figure><img src="x.png" alt="x"></body></html>', encoding="utf-8")
     assert check(probe(chromium, good, 400, tmp_path), 400) == []
 
 

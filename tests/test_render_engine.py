@@ -212,3 +212,17 @@ def test_markup_cells_survive_a_dataframe_round_trip():
     from analysis.outputs.tables import Markup, code, md
     table = md(pd.DataFrame({"Output": [Markup("@fig-x"), "plain *text*"], "Made by": [code("a.py::f"), code("b")]}))
     assert "| @fig-x |" in table and "`a.py::f`" in table and r"plain \*text\*" in table
+
+
+def test_table_caption_moves_out_of_the_scrolling_table():
+    """A pandoc table caption becomes a figcaption outside the table (it would be clipped with a
+    wide table on a phone); the id stays the cross-reference target and names the table."""
+    from analysis.render.lite import caption_outside_table, postprocess_html
+    html = ('<p>x</p>\n<table id="tbl-a" style="width:100%;">\n<caption>Table 1: A &amp; B</caption>\n'
+            "<thead><tr><th>h</th></tr></thead><tbody><tr><td>r</td><td>1</td></tr></tbody>\n</table>\n"
+            "<table><caption>raw</caption><tr><td>1</td></tr></table>")
+    out = postprocess_html(html)
+    assert '<figure class="table" id="tbl-a">\n<figcaption id="tbl-a-caption">Table 1: A &amp; B</figcaption>' in out
+    assert '<table aria-labelledby="tbl-a-caption" style="width:100%;">' in out
+    assert '<th scope="row">r</th>' in out and out.count("<caption>") == 1  # table without id untouched
+    assert caption_outside_table(out) == out  # idempotent; Quarto's figcaption tables are left alone

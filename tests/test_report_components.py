@@ -57,6 +57,26 @@ def test_grades_stay_distinct_under_colour_blindness(kind):
     assert palette.min_delta_e(palette.grade_colours(), kind) >= 20
 
 
+@pytest.mark.parametrize("kind", [None, "deuteranopia", "protanopia"])
+def test_estimator_palette_is_colour_blind_safe_and_apart_from_the_grades(kind):
+    est = list(palette.ESTIMATOR_COLOURS)
+    assert len(set(c.lower() for c in est)) == len(est) == len(set(palette.ESTIMATOR_MARKERS))
+    assert not set(c.lower() for c in est) & set(palette.grade_colours())
+    assert palette.min_delta_e(est, kind) >= 20  # as the grades among themselves
+    assert palette.min_delta_e_between(est, palette.grade_colours(), kind) >= 15  # never read as a grade
+    assert all(palette.contrast_with_white(c) >= 3 for c in est)  # lines and markers on white
+
+
+def test_the_estimator_check_fails_on_grade_like_colours():
+    """seaborn's 'colorblind' blue and vermilion (used before) sit on top of the grade blue and red."""
+    old = ["#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc"]
+    assert palette.min_delta_e_between(old, palette.grade_colours(), None) < 15
+    assert palette.contrast_with_white("#ffffff") == pytest.approx(1.0)
+    assert palette.contrast_with_white("#000000") == pytest.approx(21.0)
+    with pytest.raises(ValueError):
+        palette.estimator_styles(len(palette.ESTIMATOR_COLOURS) + 1)
+
+
 def test_the_old_red_green_palette_fails_the_simulation():
     old = ["#1b7837", "#7fbf7b", "#f4a582", "#b2182b"]  # the palette before issue 10
     assert palette.min_delta_e(old, "deuteranopia") < 20
@@ -503,3 +523,223 @@ def test_alt_text_of_panel_coefficients_matches_results(results):
         assert int(hit.group(1)) == sum(c["estimate"] > 0 for c in cs)  # std estimate has the same sign
         assert int(hit.group(2)) == len(cs)
         assert int(hit.group(3)) == sum(c["ci_low"] > 0 or c["ci_high"] < 0 for c in cs)
+
+
+# -- figures: phone width, legends, estimator colours (review of the PDF/HTML) --------------------
+
+FIGURE_MODULES = ("figures.py", "figures_reverse.py", "maps.py")
+
+
+def test_saved_width_counts_a_legend_that_sticks_out():
+    figures.phone_theme()
+    fig, ax = plt.subplots(figsize=(5.0, 4.0))
+    ax.plot([0, 1], [0, 1], label="a very long legend label that sticks far out of the figure")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    assert figures.saved_width_in(fig) > 6.0
+    with pytest.raises(ValueError, match="not readable on a phone"):
+        figures.save_checked(fig, "never-written")
+    assert not (OUT / "figures" / "never-written.png").exists()
+
+
+def test_every_figure_goes_through_the_phone_check():
+    """Only ``save_checked`` calls the unchecked ``save``; no figure module saves around it."""
+    src = {m: (paths.ROOT / "analysis" / "outputs" / m).read_text(encoding="utf-8") for m in FIGURE_MODULES}
+    calls = {m: len(re.findall(r"(?<![\w.])save\(fig", s)) for m, s in src.items()}
+    assert calls == {"figures.py": 1, "figures_reverse.py": 0, "maps.py": 0}, calls
+
+
+def test_saved_figures_are_readable_at_phone_width(results):
+    """Each saved PNG, shown :data:`figures.PHONE_PX` wide, keeps the theme's smallest font at
+    :data:`figures.MIN_TEXT_PX` or more (savefig.dpi 200: width in inches = pixels / 200)."""
+    import matplotlib as mpl
+    figures.phone_theme()
+    smallest_pt = min(mpl.rcParams[k] for k in ("font.size", "xtick.labelsize", "ytick.labelsize",
+                                                "legend.fontsize", "axes.labelsize", "axes.titlesize"))
+    from PIL import Image
+    pngs = sorted((OUT / "figures").glob("*.png"))
+    assert len(pngs) >= 11
+    too_small = {}
+    for png in pngs:
+        width_in = Image.open(png).size[0] / mpl.rcParams["savefig.dpi"]
+        px = smallest_pt / 72 * figures.PHONE_PX / width_in
+        if width_in > figures.MAX_WIDTH_IN + 2 * figures.TIGHT_PAD_IN or px < figures.MIN_TEXT_PX:
+            too_small[png.name] = (round(width_in, 2), round(px, 1))
+    assert too_small == {}
+
+
+def _drawn_figures(results, derived, monkeypatch, tmp_path):
+    """Every figure of the report (but the specification curve, rewritten on another branch) as
+    drawn just before saving: name -> Figure."""
+    from analysis.outputs import common, figures_reverse
+    monkeypatch.setattr(common, "FIGURES", tmp_path)
+    drawn = {}
+
+    def keep(fig, name):
+        fig.canvas.draw()
+        drawn[name] = fig
+        return tmp_path / f"{name}.png"
+
+    monkeypatch.setattr(figures, "save", keep)
+    panel, insp = derived
+    res, _ = results
+    figures.fig_national_trends(panel)
+    figures.fig_by_rating(panel)
+    figures.fig_la_variation(panel)
+    figures.fig_panel_coefficients(res)
+    figures.fig_event_study(res)
+    figures_reverse.fig_reverse_event(res)
+    maps.build_maps(panel, insp)
+    return drawn
+
+
+def legends_over_axes(fig) -> list[str]:
+    """Legends whose box overlaps the plotting area of any axes (data may sit under them)."""
+    r = fig.canvas.get_renderer()
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    bad = []
+    for lg in legends:
+        lb = lg.get_window_extent(r)
+        for ax in fig.axes:
+            if ax.axison and ax.get_window_extent(r).overlaps(lb):
+                bad.append(f"legend {[t.get_text() for t in lg.get_texts()][:2]} over axes {ax.get_title()!r}")
+    return bad
+
+
+def test_no_legend_is_drawn_over_a_plot(results, derived, monkeypatch, tmp_path):
+    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
+    try:
+        assert {"fig-trends", "fig-la-variation", "fig-panel-coefs", "fig-reverse-event", "fig-map-grade"} <= set(drawn)
+        assert {n: legends_over_axes(f) for n, f in drawn.items() if legends_over_axes(f)} == {}
+        # the check can fail: a legend inside the axes is caught
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1], label="x")
+        ax.legend(loc="upper left")
+        fig.canvas.draw()
+        assert legends_over_axes(fig)
+        plt.close(fig)
+    finally:
+        for f in drawn.values():
+            plt.close(f)
+
+
+def test_estimator_figures_use_the_estimator_palette_not_the_grade_colours(results, derived, monkeypatch, tmp_path):
+    from matplotlib.colors import to_hex
+    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
+    try:
+        grade = set(palette.grade_colours())
+        allowed = {c.lower() for c in palette.ESTIMATOR_COLOURS}
+        for name in ("fig-panel-coefs", "fig-event-study", "fig-reverse-event"):
+            marked = [(to_hex(line.get_color()), line.get_marker()) for ax in drawn[name].axes
+                      for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ", "|", "_")]
+            used = {c for c, _ in marked}  # ("|" and "_": error-bar caps)
+            assert used and used <= allowed and not used & grade, (name, used)
+            # one marker per colour, a different one for each colour
+            assert len(set(marked)) == len(used) == len({m for _, m in marked}), (name, marked)
+    finally:
+        for f in drawn.values():
+            plt.close(f)
+
+
+def test_hex_credit_is_given_once_in_the_text_not_in_the_images(results, derived, monkeypatch, tmp_path):
+    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
+    try:
+        maps_drawn = [f for n, f in drawn.items() if n.startswith("fig-map-")]
+        assert len(maps_drawn) >= 4
+        for f in maps_drawn:
+            assert not [t for t in f.findobj(plt.Text) if "Open Innovations" in t.get_text()]
+    finally:
+        for f in drawn.values():
+            plt.close(f)
+    panel, insp = derived
+    md = maps.maps_markdown(maps.build_maps(panel, insp))
+    assert md.count("Open Innovations") == 1 and md.index("Open Innovations") < md.index("![")
+    assert (OUT / "maps.md").read_text(encoding="utf-8").count("Open Innovations") == 1
+
+
+def test_alt_text_of_reverse_event_study_matches_results(results):
+    from analysis.outputs import figures_reverse
+    res, _ = results
+    text = figures_reverse.alt_reverse_event(res)
+    models = {m["model_id"]: m for m in res["models"]}
+
+    def problems(text):
+        out = []
+        for o, word in (("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"),
+                        ("turnover_rate", "turnover rate")):
+            part = re.search(word + r": (.*?)(?:;|\.$)", text)
+            if not part:
+                out.append(f"no claim for {word}")
+                continue
+            for est, mid in (("TWFE", "rev_twfe_absorbing_"), ("Callaway-Sant'Anna", "rev_cs_never_absorbing_")):
+                hit = re.search(re.escape(est) + " " + NUM + r" pp at k = -4 and " + NUM
+                                + r" pp at k = 0 \(interval (excluding|including) zero\)", part.group(1))
+                co = models[mid + o]["coefficients"]
+                if not hit:
+                    out.append(f"no claim for {word} {est}")
+                    continue
+                if abs(float(hit.group(1)) - co["k=-4"]["estimate"]) > 0.05 + 1e-9:
+                    out.append(f"{word} {est} k=-4")
+                if abs(float(hit.group(2)) - co["k=0"]["estimate"]) > 0.05 + 1e-9:
+                    out.append(f"{word} {est} k=0")
+                excl = co["k=0"]["ci_low"] > 0 or co["k=0"]["ci_high"] < 0
+                if (hit.group(3) == "excluding") != excl:
+                    out.append(f"{word} {est}: interval claim")
+        return out
+
+    assert problems(text) == []
+    flipped = text.replace("excluding zero", "@").replace("including zero", "excluding zero").replace("@", "including zero")
+    assert problems(flipped), "a wrong claim about the interval must be caught"
+    hit = re.search(r"TWFE (-?\d+\.\d) pp at k = -4", text)
+    assert problems(text.replace(hit.group(0), f"TWFE {float(hit.group(1)) + 0.3:.1f} pp at k = -4", 1))
+    # the report uses the computed alt text, not a hand-written one
+    qmd = (paths.ROOT / "report" / "reverse.qmd").read_text(encoding="utf-8")
+    assert 'fig-alt="{{< var alt.fig_reverse_event >}}"' in qmd
+
+
+def map_alt_problems(alt: str, values: pd.Series, names: pd.Series) -> list[str]:
+    """The median / lowest / highest claim of a map's alt text against values computed here."""
+    v = values.dropna()
+    num = r"(-?\d[\d,]*(?:\.\d+)?)"  # 1,366 or -3.0
+    hit = re.search(r"of (\d+) councils.*?: median £?" + num + r"[% ]*(?:pp)?, lowest £?" + num
+                    + r"[% ]*(?:pp)? in (.+?), highest £?" + num + r"[% ]*(?:pp)? in (.+?)[;.]", alt)
+    if not hit:
+        return ["no median/lowest/highest claim"]
+    n, med, lo, lo_name, hi, hi_name = hit.groups()
+    out = []
+    if int(n) != len(v):
+        out.append(f"{n} councils, data {len(v)}")
+    tol = 0.5 if "£" in alt else 0.05
+    for claimed, true, what in ((med, float(np.median(v)), "median"), (lo, v.min(), "lowest"), (hi, v.max(), "highest")):
+        if abs(float(claimed.replace(",", "")) - true) > tol + 1e-9:
+            out.append(f"{what}: alt {claimed}, data {true:.3f}")
+    if lo_name != names.get(v.idxmin()) or hi_name != names.get(v.idxmax()):
+        out.append("wrong council named")
+    return out
+
+
+def test_alt_texts_of_value_maps_match_the_data(derived):
+    panel, insp = derived
+    specs = {s.name: s for s in maps.build_maps(panel, insp)}
+    key = maps.load_hex_key()["la_code"]
+    last = int(panel["year"].max())
+    names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
+    big = panel[~panel["small_la"].astype(bool)]
+    for name, col in (("fig-map-agency-rate", "agency_rate"), ("fig-map-caseload", "caseload"),
+                      ("fig-map-spend", "spend_total_pc")):
+        if name not in specs:
+            continue
+        year = int(big.dropna(subset=[col])["year"].max())
+        v = big[big["year"] == year].set_index("la_code")[col].reindex(key)
+        assert map_alt_problems(specs[name].alt, v, names) == [], name
+    # change map: values and the rose / fell / unchanged counts
+    a = big.pivot_table(index="la_code", columns="year", values="agency_rate")
+    ch = (a[int(big.dropna(subset=["agency_rate"])["year"].max())] - a[maps.BASE_YEAR]).reindex(key)
+    alt = specs["fig-map-agency-change"].alt
+    assert map_alt_problems(alt, ch, names) == []
+    c = ch.dropna()
+    assert f"{int((c > 0).sum())} councils rose, {int((c < 0).sum())} fell" in alt
+    # the check can fail
+    v = big[big["year"] == last].set_index("la_code")["caseload"].reindex(key)
+    hit = re.search(r"median " + NUM, specs["fig-map-caseload"].alt)
+    wrong = specs["fig-map-caseload"].alt.replace(hit.group(0), f"median {float(hit.group(1)) + 0.4:.1f}")
+    assert map_alt_problems(wrong, v, names)

@@ -77,6 +77,7 @@ def build() -> dict[str, str]:
     made.update(lookup.write_lookup(panel, insp))
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
+    v["alt"]["fig_reverse_event"] = figures_reverse.alt_reverse_event(results)
     v["prose"] = {"nao_comparison": prose.nao_comparison(panel)}
     v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}

@@ -1,9 +1,11 @@
 """Figures of the report (seaborn). Each function writes one PNG and returns its path.
 
-Every figure uses the one grade palette (:mod:`analysis.outputs.palette`) and is sized for a
-phone: at most :data:`MAX_WIDTH_IN` inches wide, and :func:`save_checked` refuses a figure whose
-smallest text would be under :data:`MIN_TEXT_PX` pixels when the figure is shown
-:data:`PHONE_PX` pixels wide. The alt text of each figure is computed from the same data by
+Grades are drawn in the one grade palette and estimators or event kinds in the separate
+estimator palette with one marker each (:mod:`analysis.outputs.palette`). Every figure is sized
+for a phone: :func:`save_checked` refuses a figure whose saved image (tight bounding box) is more
+than :data:`MAX_WIDTH_IN` inches wide or whose smallest text would be under :data:`MIN_TEXT_PX`
+pixels when the image is shown :data:`PHONE_PX` pixels wide. Legends sit outside the plotting
+area (below or above the panels), never over data. The alt text of each figure is computed from the same data by
 :func:`alt_texts` (written to ``_variables.yml`` as ``alt.<figure>``).
 """
 
@@ -15,7 +17,7 @@ import pandas as pd
 import seaborn as sns
 
 from .common import MEASURE_LABELS, model, save, theme
-from .palette import GRADE_COLOURS, GRADE_ORDER
+from .palette import GRADE_COLOURS, GRADE_ORDER, estimator_styles
 
 TREND_MEASURES = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 #: display width of a figure on a phone (400 px viewport less the page margins)
@@ -37,22 +39,33 @@ def phone_theme() -> None:
                          "legend.title_fontsize": 10, "figure.titlesize": 11.5})
 
 
+#: padding that ``savefig(bbox_inches="tight")`` adds around the tight bounding box (inches)
+TIGHT_PAD_IN = 0.1
+
+
+def saved_width_in(fig) -> float:
+    """Width in inches of the image ``save`` writes: the tight bounding box of everything drawn
+    (a legend below the axes or a long label can make it wider than the figure) plus padding."""
+    fig.canvas.draw()
+    return float(fig.get_tightbbox(fig.canvas.get_renderer()).width) + 2 * TIGHT_PAD_IN
+
+
 def min_text_px(fig, display_px: float = PHONE_PX) -> float:
-    """Smallest visible text of ``fig`` in screen pixels when the figure is ``display_px`` wide.
+    """Smallest visible text of ``fig`` in screen pixels when its saved image is ``display_px`` wide.
 
     Notes
     -----
-    A font of ``s`` points on a figure ``W`` inches wide shown ``P`` pixels wide measures
-    ``s / 72 * P / W`` pixels (saving with a tight bounding box trims little).
+    A font of ``s`` points in an image ``W`` inches wide shown ``P`` pixels wide measures
+    ``s / 72 * P / W`` pixels; ``W`` is the saved (tight) width, :func:`saved_width_in`.
     """
-    width_in = fig.get_size_inches()[0]
+    width_in = saved_width_in(fig)
     sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes) / 72 * display_px / width_in if sizes else float("inf")
 
 
 def save_checked(fig, name: str):
     """Save after checking width and text size for a phone (ValueError if too small)."""
-    width = fig.get_size_inches()[0]
+    width = saved_width_in(fig)
     px = min_text_px(fig)
     if width > MAX_WIDTH_IN + 1e-9 or px < MIN_TEXT_PX:
         plt.close(fig)
@@ -72,15 +85,17 @@ def fig_national_trends(panel: pd.DataFrame):
     fig, axes = plt.subplots(2, 2, figsize=(6, 5.4), sharex=True)
     for ax, m in zip(axes.flat, TREND_MEASURES):
         q = _trend_table(panel, m)
-        ax.fill_between(q.index, q["q1"], q["q3"], color="#4c72b0", alpha=0.25, label="middle half")
+        ax.fill_between(q.index, q["q1"], q["q3"], color="#4c72b0", alpha=0.25, label="middle half of LAs")
         ax.plot(q.index, q["median"], marker="o", ms=3, color="#4c72b0", label="median LA")
         ax.axvline(2016.5, color="0.4", ls="--", lw=1)
         ax.set_title(MEASURE_LABELS[m])
         ax.set_xlabel("")
         ax.set_xticks([2015, 2019, 2023])
-    axes[0, 0].legend(loc="lower left", frameon=False)
+    # legend above the panels, never over the data
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=2, frameon=False,
+               bbox_to_anchor=(0.5, 1.0))
     fig.supxlabel("Census year (30 September); dashed: new collection")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
     return save_checked(fig, "fig-trends")
 
 
@@ -115,13 +130,17 @@ def fig_la_variation(panel: pd.DataFrame):
     """LA means 2017-2025: caseload against agency rate, coloured by the latest grade."""
     phone_theme()
     means = _la_means(panel)
-    fig, ax = plt.subplots(figsize=(5.5, 4.6))
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
     sns.scatterplot(data=means, x="caseload", y="agency_rate", hue="grade_label", hue_order=GRADE_ORDER,
                     palette=GRADE_COLOURS, ax=ax, s=30, edgecolor="0.25", linewidth=0.4)
     ax.set_xlabel("Mean caseload 2017-2025")
     ax.set_ylabel("Mean agency rate 2017-2025 (%)")
-    ax.legend(title="Latest grade", frameon=False, loc="upper left")
-    fig.tight_layout()
+    # legend below the plot, never over the points
+    handles, labels = ax.get_legend_handles_labels()
+    ax.get_legend().remove()
+    fig.legend(handles, labels, title="Latest grade", frameon=False, loc="lower center", ncol=2,
+               bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.15, 1, 1))
     return save_checked(fig, "fig-la-variation")
 
 
@@ -145,27 +164,29 @@ def fig_panel_coefficients(results: dict):
     """Standardised coefficients (per SD) of the five pressure measures on the grade, by estimator."""
     phone_theme()
     d = _panel_coef_table(results)
-    fig, ax = plt.subplots(figsize=(5.8, 5.6))
-    palette = sns.color_palette("colorblind", len(PANEL_ESTIMATORS))
-    markers = ["o", "s", "D", "^", "v"]
+    fig, ax = plt.subplots(figsize=(5.0, 6.4))
     terms = list(MEASURE_LABELS)
-    for i, (est, color, mk) in enumerate(zip(PANEL_ESTIMATORS.values(), palette, markers)):
+    styles = estimator_styles(len(PANEL_ESTIMATORS))  # estimator palette + markers, not grade colours
+    for i, (est, (color, mk)) in enumerate(zip(PANEL_ESTIMATORS.values(), styles)):
         s = d[d["estimator"] == est].set_index("term").loc[terms]
         y = np.arange(len(terms)) + (i - 2) * 0.15
-        ax.errorbar(s["est"], y, xerr=[s["est"] - s["lo"], s["hi"] - s["est"]], fmt=mk, ms=4,
-                    color=color, label=est, capsize=2, lw=1)
+        ax.errorbar(s["est"], y, xerr=[s["est"] - s["lo"], s["hi"] - s["est"]], fmt=mk, ms=5,
+                    color=color, label=est, capsize=2, lw=1.2)
     ax.axvline(0, color="0.3", lw=1)
     ax.set_yticks(range(len(terms)), [SHORT[t] for t in terms])
     ax.invert_yaxis()
     ax.set_xlabel("Change in grade (1 Outstanding to 4 Inadequate)\nper SD of the measure, 95% CI")
-    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
-    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, frameon=False, loc="lower center", ncol=2, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return save_checked(fig, "fig-panel-coefs")
 
 
 EVENT_OUTCOMES = ["agency_rate", "vacancy_rate", "turnover_rate"]
-EVENT_KINDS = {"inadequate": ("to Inadequate", GRADE_COLOURS["Inadequate"]),
-               "upgrade": ("upgrade", GRADE_COLOURS["Outstanding"])}
+#: event kinds, each with a colour and marker of the estimator palette (a grade colour would read
+#: as the grade itself: an upgrade need not be to Outstanding)
+EVENT_KINDS = {kind: (label, *style) for (kind, label), style in
+               zip({"inadequate": "Move to Inadequate", "upgrade": "Upgrade"}.items(), estimator_styles(2))}
 
 
 def _event_series(results: dict, kind: str, outcome: str) -> pd.DataFrame:
@@ -180,23 +201,24 @@ def _event_series(results: dict, kind: str, outcome: str) -> pd.DataFrame:
 def fig_event_study(results: dict):
     """Workforce measures in the years around a change of grade (event study, LA + year effects).
 
-    Top row: a move to Inadequate; bottom row: an upgrade; columns: agency, vacancy, turnover.
+    Left column: a move to Inadequate; right column: an upgrade; rows: agency, vacancy, turnover
+    (two panels a row, so that the text stays readable on a phone).
     """
     phone_theme()
-    fig, axes = plt.subplots(2, 3, figsize=(6.0, 4.8), sharex=True)
-    for r, (kind, (label, colour)) in enumerate(EVENT_KINDS.items()):
-        for c, outcome in enumerate(EVENT_OUTCOMES):
+    fig, axes = plt.subplots(3, 2, figsize=(5.5, 7.0), sharex=True)
+    for c, (kind, (label, colour, marker)) in enumerate(EVENT_KINDS.items()):
+        for r, outcome in enumerate(EVENT_OUTCOMES):
             s = _event_series(results, kind, outcome)
             ax = axes[r, c]
-            ax.fill_between(s["k"], s["lo"], s["hi"], alpha=0.2, color=colour)
-            ax.plot(s["k"], s["est"], marker="o", ms=3, color=colour)
+            ax.fill_between(s["k"], s["lo"], s["hi"], alpha=0.15, color=colour, lw=0)
+            ax.plot(s["k"], s["est"], marker=marker, ms=4, color=colour)
             ax.axhline(0, color="0.3", lw=0.8)
             ax.axvline(-0.5, color="0.5", ls="--", lw=0.8)
-            ax.set_xticks([-4, 0, 4])
+            ax.set_xticks([-4, -2, 0, 2, 4])
             if r == 0:
-                ax.set_title(SHORT[outcome].split()[0])
+                ax.set_title(label)
             if c == 0:
-                ax.set_ylabel(f"{label}\npp vs year −1")
+                ax.set_ylabel(f"{SHORT[outcome]}\npp vs year −1")
     fig.supxlabel("Years since the grade changed (ends pooled)")
     fig.tight_layout()
     return save_checked(fig, "fig-event-study")

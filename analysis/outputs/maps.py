@@ -1,7 +1,8 @@
 """Hex maps of England's upper-tier LAs (matplotlib hexagons placed by ``hex_map_key.csv``).
 
 One hexagon per entity alive in the last census year; the layout is Open Innovations' (MIT),
-credited on every map. Layers: latest Ofsted grade (the grade palette), agency rate, caseload,
+credited once for the group of maps, in the text above them (:func:`maps_markdown`), not inside
+each image. Layers: latest Ofsted grade (the grade palette), agency rate, caseload,
 spending per child (``spend_total_pc``, drawn when the panel has it) and the change in agency
 rate since 2017. :func:`maps_markdown` writes the figure blocks (caption, label, alt text computed
 from the data) that ``report/descriptives.qmd`` includes, so a map without data is never
@@ -96,7 +97,6 @@ def _figure(title: str):
     phone_theme()
     fig, ax = plt.subplots(figsize=(5.0, 6.0))
     ax.set_title(title)
-    fig.text(0.01, 0.005, ATTRIBUTION, fontsize=9, color="0.35", ha="left", va="bottom")
     return fig, ax
 
 
@@ -108,7 +108,7 @@ def map_grades(key: pd.DataFrame, grades: pd.Series, name: str = "fig-map-grade"
     if grades.isna().any():
         handles.append(Patch(facecolor=MISSING_COLOUR, label="no graded inspection"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout()
     return save_checked(fig, name)
 
 
@@ -132,7 +132,7 @@ def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, nam
     cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, shrink=0.8)
     n_missing = int(v.isna().sum())
     cb.set_label(label + (f"; grey: no data or small LA ({n_missing})" if n_missing else ""))
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout()
     return save_checked(fig, name)
 
 
@@ -201,10 +201,11 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
 
 
 def maps_markdown(specs: list[MapSpec]) -> str:
-    """Figure blocks for the report; alt text is attribute-safe (no double quotes)."""
-    blocks = []
+    """Figure blocks for the report, after one sentence crediting the hex layout (once for the
+    whole group, not in every caption or image); alt text is attribute-safe (no double quotes)."""
+    blocks = [f"{ATTRIBUTION}, for all maps below.\n"] if specs else []
     for s in specs:
         alt = s.alt.replace('"', "'")
-        blocks.append(f"![{s.caption} {ATTRIBUTION}.](outputs/figures/{s.name}.png)"
+        blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
                       f"{{#{s.name} .hexmap fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)

@@ -1,4 +1,5 @@
-"""The one palette for the four Ofsted grades, used by every figure and map.
+"""The one palette for the four Ofsted grades, used by every figure and map, and a separate
+qualitative palette for estimators and other non-grade series.
 
 ColorBrewer's 4-class diverging **RdBu** scheme (Cynthia Brewer, colorbrewer2.org; marked
 "colorblind safe" there), reversed so that blue is Outstanding and red Inadequate. The two inner
@@ -7,6 +8,13 @@ classes are light and the outer ones dark, so the order also survives greyscale 
 :func:`simulate_cvd` and :func:`min_delta_e` let a test check the palette under simulated
 deuteranopia and protanopia (Machado, Oliveira and Fernandes 2009, severity 1.0) by the smallest
 CIE76 colour difference between any two grades in CIELAB.
+
+Estimators, models and event kinds are never drawn in grade colours (a red series would read as
+"Inadequate"): they use :data:`ESTIMATOR_COLOURS`, dark colours from Paul Tol's colour-blind-safe
+"muted" scheme (indigo, green, wine; personal.sron.nl/~pault) with Okabe and Ito's reddish purple
+and black, each paired with its own marker (:data:`ESTIMATOR_MARKERS`) so that the series differ
+without colour too. A test checks that these colours stay apart from each other and from every grade
+colour under the same simulation, and have at least 3:1 contrast against white (WCAG 1.4.11).
 """
 
 from __future__ import annotations
@@ -27,6 +35,13 @@ MISSING_COLOUR = "#d9d9d9"
 SEQUENTIAL_CMAP = "viridis"
 #: diverging colour map for changes (ColorBrewer PuOr, CVD-safe)
 DIVERGING_CMAP = "PuOr_r"
+
+#: name of the estimator palette (documented in the report)
+ESTIMATOR_PALETTE_NAME = "Paul Tol muted (indigo, green, wine) + Okabe-Ito (black, reddish purple)"
+#: qualitative colours for estimators and other non-grade series, in order of use
+ESTIMATOR_COLOURS: tuple[str, ...] = ("#000000", "#117733", "#cc79a7", "#332288", "#882255")
+#: one marker per estimator colour (same order), so series differ in shape as well
+ESTIMATOR_MARKERS: tuple[str, ...] = ("o", "s", "D", "^", "v")
 
 # Machado et al. (2009) simulation matrices, severity 1.0, applied to linear RGB
 MACHADO_2009 = {
@@ -95,3 +110,24 @@ def min_delta_e(colours: list[str], kind: str | None) -> float:
 def grade_colours(order: list[str] | None = None) -> list[str]:
     """Colours of the grades in ``order`` (default: Outstanding first)."""
     return [GRADE_COLOURS[g] for g in (order or GRADE_ORDER)]
+
+
+def estimator_styles(n: int) -> list[tuple[str, str]]:
+    """(colour, marker) of the first ``n`` estimators (ValueError if the palette is too short)."""
+    if n > len(ESTIMATOR_COLOURS):
+        raise ValueError(f"{n} series but only {len(ESTIMATOR_COLOURS)} estimator colours")
+    return list(zip(ESTIMATOR_COLOURS[:n], ESTIMATOR_MARKERS[:n]))
+
+
+def min_delta_e_between(first: list[str], second: list[str], kind: str | None) -> float:
+    """Smallest CIE76 difference between a colour of ``first`` and a colour of ``second``."""
+    a = [simulate_cvd(c, kind) for c in first]
+    b = [simulate_cvd(c, kind) for c in second]
+    return float(min(np.linalg.norm(x - y) for x in a for y in b))
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG contrast ratio of ``colour`` against white, (1.05) / (L + 0.05) with L the relative
+    luminance 0.2126 R + 0.7152 G + 0.0722 B of linear sRGB."""
+    lin = _to_linear(hex_to_rgb(colour))
+    return 1.05 / (float(lin @ np.array([0.2126, 0.7152, 0.0722])) + 0.05)

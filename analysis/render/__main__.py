@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__, paths
 from ..outputs import buildinfo
-from .lite import Document, RenderError, atomic_write, render, row_headers, source_date_epoch
+from .lite import Document, RenderError, atomic_write, postprocess_html, render, source_date_epoch
 
 FORCE_LITE = "make report RENDER_ENGINE=lite (or python -m analysis.render --engine lite)"
 
@@ -88,7 +88,7 @@ def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf"))
             raise RenderError(f"quarto render wrote no report.{ext} under {staging}")
         data = found[0].read_bytes()
         if fmt == "html":
-            data = row_headers(data.decode("utf-8")).encode("utf-8")
+            data = postprocess_html(data.decode("utf-8")).encode("utf-8")
         dest = out_dir / f"{stem}.{ext}"
         atomic_write(dest, data)
         written[fmt] = dest

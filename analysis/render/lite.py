@@ -420,6 +420,34 @@ def row_headers(html: str) -> str:
     return _TABLE_RE.sub(table, html)
 
 
+_CAPTIONED_TABLE_RE = re.compile(r'<table\b([^>]*?)\bid="([^"]+)"([^>]*)>\s*<caption>(.*?)</caption>(.*?)</table>', re.S)
+
+
+def caption_outside_table(html: str) -> str:
+    """Move each table's ``<caption>`` out of the table into a ``<figcaption>``, as Quarto does.
+
+    A wide table scrolls inside its own box on a phone (``report/style.css``); a ``<caption>``
+    belongs to that box, is laid out as wide as the table and is clipped with it. Pandoc writes
+    ``<table id="tbl-x"><caption>..</caption>..</table>``; this becomes
+    ``<figure class="table" id="tbl-x"><figcaption id="tbl-x-caption">..</figcaption><table
+    aria-labelledby="tbl-x-caption">..</table></figure>``: the caption wraps at the page width
+    and still names the table for assistive technology. Cross-references keep their target id.
+    """
+    def one(m: re.Match) -> str:
+        before, ident, after, caption, inner = m.groups()
+        attrs = (before + after).strip()
+        attrs = f" {attrs}" if attrs else ""
+        return (f'<figure class="table" id="{ident}">\n<figcaption id="{ident}-caption">{caption}</figcaption>\n'
+                f'<table aria-labelledby="{ident}-caption"{attrs}>{inner}</table>\n</figure>')
+
+    return _CAPTIONED_TABLE_RE.sub(one, html)
+
+
+def postprocess_html(html: str) -> str:
+    """Everything both engines' HTML gets: row headers, then table captions outside the tables."""
+    return caption_outside_table(row_headers(html))
+
+
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -452,7 +480,7 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
               "--toc", f"--toc-depth={html_cfg.get('toc-depth', 2)}", "--css", css, "--section-divs",
               "-o", rel(tmp_html)], doc.root)
         dest = out_dir / f"{stem}.html"
-        atomic_write(dest, row_headers(tmp_html.read_text(encoding="utf-8")).encode("utf-8"))
+        atomic_write(dest, postprocess_html(tmp_html.read_text(encoding="utf-8")).encode("utf-8"))
         return dest
 
     def pdf() -> Path:
