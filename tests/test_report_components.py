@@ -29,7 +29,7 @@ def results():
     """Model results (``make outputs`` is a no-op when they are up to date)."""
     subprocess.run(["make", "outputs"], cwd=paths.ROOT, check=True, stdout=subprocess.DEVNULL)
     import json
-    return json.loads((OUT / "results" / "results.json").read_text()), pd.read_csv(OUT / "results" / "spec_curve.csv")
+    return json.loads((OUT / "results" / "results.json").read_text()), pd.read_csv(OUT / "results" / "multiverse.csv")
 
 
 # -- palette ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .numbers_forward import forward_variables
 def build() -> dict[str, str]:
     panel, insp = load_derived()
     results = load_results()
-    curve = pd.read_csv(OUT / "results" / "spec_curve.csv")
+    curve = pd.read_csv(OUT / "results" / "multiverse.csv")
     dictionary = pd.read_csv(paths.DERIVED / "data_dictionary.csv")
     made: dict[str, str] = {}
     figs = {
