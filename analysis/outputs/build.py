@@ -50,7 +50,6 @@ def build() -> dict[str, str]:
         "tbl-hausman": (tables.tbl_hausman, (results,)),
         "tbl-inspection": (tables.tbl_inspection, (results,)),
         "tbl-event": (tables.tbl_event, (results,)),
-        "tbl-spec-curve": (tables.tbl_spec_curve, (results,)),
         "tbl-dictionary": (tables.tbl_dictionary, (dictionary,)),
     }
     TABLES.mkdir(parents=True, exist_ok=True)
