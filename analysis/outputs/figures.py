@@ -365,8 +365,8 @@ def fig_spec_curve(curve: pd.DataFrame):
     """
     phone_theme()
     n_rows = sum(len(levels) for _, levels in SPEC_CHOICES.values())
-    fig = plt.figure(figsize=(6.0, 9.0))
-    outer = fig.add_gridspec(2, 2, left=0.34, right=0.985, top=0.925, bottom=0.04, wspace=0.3, hspace=0.1)
+    fig = plt.figure(figsize=(6.0, 8.5))
+    outer = fig.add_gridspec(2, 2, left=0.34, right=0.985, top=0.927, bottom=0.038, wspace=0.3, hspace=0.09)
     headings = []
     for k, term in enumerate(SPEC_TERMS):
         r, c = divmod(k, 2)
@@ -391,7 +391,7 @@ def fig_spec_curve(curve: pd.DataFrame):
     fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.0),
                markerscale=2.5, handletextpad=0.3, columnspacing=1.2)
     n = sorted({len(spec_sorted(curve, t)) for t in SPEC_TERMS})
-    fig.text(0.5, 0.968, "Estimate per SD of the measure; above 0 = worse rating", ha="center", va="top")
+    fig.text(0.5, 0.967, "Estimate per SD of the measure; above 0 = worse rating", ha="center", va="top")
     fig.text((0.34 + 0.985) / 2, 0.03, f"{' or '.join(f'{x:,}' for x in n)} specifications per measure, "
              "sorted by estimate", ha="center", va="top")
     renderer = fig.canvas.get_renderer()
