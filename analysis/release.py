@@ -108,7 +108,6 @@ def release(version: str, root: Path = paths.ROOT, dest_root: Path | None = None
         f"report-v{version}.render.json": root / "_output" / f"report-v{version}.render.json",
         "results.json": root / "report" / "outputs" / "results" / "results.json",
         "estimates.csv": root / "report" / "outputs" / "results" / "estimates.csv",
-        "spec_curve.csv": root / "report" / "outputs" / "results" / "spec_curve.csv",
         "multiverse.csv": root / "report" / "outputs" / "results" / "multiverse.csv",
         "data_manifest.json": root / "data" / "derived" / "manifest.json",
     }

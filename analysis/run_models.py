@@ -8,7 +8,6 @@ Writes under ``report/outputs/results/``:
 * ``estimates.csv``  the same coefficients as one tidy table (one row per model x term)
 * ``multiverse.csv`` one row per multiverse specification x workforce term (choice columns
                      estimator, outcome, timing, controls, sample; status and reason if not fitted)
-* ``spec_curve.csv`` the multiverse in the layout of the former specification curve
 
 Reads only the committed derived data. Deterministic: fixed model order, no random numbers,
 floats written with 12 significant digits.
@@ -30,7 +29,7 @@ from .models.event_study import fit_event_studies
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
-from .models.multiverse import legacy_spec_curve, legacy_summary, run_multiverse, summarise
+from .models.multiverse import legacy_summary, run_multiverse, summarise
 from .models.panel import fit_panel, hausman
 from .models.results import FitResult
 from .models.reverse import start_reverse
@@ -158,8 +157,6 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
                            .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
         "multiverse.csv": out["multiverse"].to_csv(index=False, lineterminator="\n",
                                                    float_format="%.12g").encode(),
-        "spec_curve.csv": legacy_spec_curve(out["multiverse"]).to_csv(index=False, lineterminator="\n",
-                                                                      float_format="%.12g").encode(),
     }
     written = {}
     for name, content in files.items():

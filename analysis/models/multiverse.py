@@ -473,15 +473,6 @@ def summarise(mv: pd.DataFrame) -> dict:
     return out
 
 
-def legacy_spec_curve(mv: pd.DataFrame) -> pd.DataFrame:
-    """The old ``spec_curve.csv`` layout (read by the existing spec-curve figure) from the multiverse."""
-    out = mv.rename(columns={"n_obs": "nobs"}).copy()
-    out["outcome"] = out["outcome"].replace({"grade": "grade_num"})
-    out["status"] = out["status"].where(out["status"] == "fitted", "not identified")
-    return out[["spec_id", "estimator", "outcome", "timing", "controls", "sample", "term", "status", "estimate",
-                "std_error", "ci_low", "ci_high", "p_value", "std_estimate", "worse_rating_std", "nobs", "n_las"]]
-
-
 def legacy_summary(mv: pd.DataFrame) -> dict:
     """``results.json['spec_curve']`` as before (counts and per-term summary), from the multiverse."""
     s = summarise(mv)

@@ -25,7 +25,7 @@ from .numbers_forward import forward_variables
 def build() -> dict[str, str]:
     panel, insp = load_derived()
     results = load_results()
-    curve = pd.read_csv(OUT / "results" / "spec_curve.csv")
+    curve = pd.read_csv(OUT / "results" / "multiverse.csv")
     dictionary = pd.read_csv(paths.DERIVED / "data_dictionary.csv")
     made: dict[str, str] = {}
     figs = {
@@ -50,7 +50,6 @@ def build() -> dict[str, str]:
         "tbl-hausman": (tables.tbl_hausman, (results,)),
         "tbl-inspection": (tables.tbl_inspection, (results,)),
         "tbl-event": (tables.tbl_event, (results,)),
-        "tbl-spec-curve": (tables.tbl_spec_curve, (results,)),
         "tbl-dictionary": (tables.tbl_dictionary, (dictionary,)),
     }
     TABLES.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,8 @@ import pandas as pd
 import seaborn as sns
 
 from .common import MEASURE_LABELS, model, save, theme
-from .palette import GRADE_COLOURS, GRADE_ORDER, estimator_styles
+from .palette import (CHOICE_MARK_COLOUR, GRADE_COLOURS, GRADE_ORDER, INTERVAL_COLOUR,
+                      SIGNIFICANCE_COLOURS, estimator_styles)
 
 TREND_MEASURES = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 #: display width of a figure on a phone (400 px viewport less the page margins)
@@ -224,37 +225,203 @@ def fig_event_study(results: dict):
     return save_checked(fig, "fig-event-study")
 
 
-SPEC_TERMS = ["caseload", "agency_rate", "vacancy_rate"]
+#: the workforce measures of the multiverse, in the order of the figure's panels
+SPEC_TERMS = ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"]
+#: rows of the choices panel, grouped by dimension: dimension heading -> (column of
+#: ``multiverse.csv``, {level in the data: row label in plain words}). The four controls are
+#: yes/no choices each, read from the ``controls`` column ('none' or 'spending + region + ...').
+SPEC_CHOICES: dict[str, tuple[str, dict[str, str]]] = {
+    "Estimator": ("estimator", {"panel_fe": "LA-year panel", "insp_pooled_lpm": "Inspections, pooled",
+                                "insp_fe_lpm": "Inspections, LA effects"}),
+    "Outcome": ("outcome", {"grade": "Grade (1 to 4)", "good_or_better": "Good or better",
+                            "inadequate": "Inadequate"}),
+    "Timing": ("timing", {"census before": "Census before", "mean of two before": "Mean of two before",
+                          "change over two years": "Change over 2 years"}),
+    "Controls": ("controls", {"spending": "Spending", "region": "Region", "s47": "Section 47 rate",
+                              "demand": "Demand"}),
+    "Sample": ("sample", {"all": "All", "2017+": "From 2017", "excl. London": "Excl. London",
+                          "excl. joint returns": "Excl. joint returns", "SIF only": "SIF only",
+                          "ILACS only": "ILACS only"}),
+}
+#: the yes/no control dimensions (one per control in ``SPEC_CHOICES["Controls"]``)
+CONTROL_DIMENSIONS = tuple(SPEC_CHOICES["Controls"][1])
 
 
-def _spec_curve_data(curve: pd.DataFrame) -> pd.DataFrame:
-    d = curve[curve["status"] == "fitted"].copy()
-    sign = np.where(d["outcome"] == "good_or_better", -1.0, 1.0)
-    scale = d["std_estimate"] / d["estimate"]
-    d["lo"] = sign * np.where(sign > 0, d["ci_low"], d["ci_high"]) * scale
-    d["hi"] = sign * np.where(sign > 0, d["ci_high"], d["ci_low"]) * scale
-    return d
+def spec_sorted(curve: pd.DataFrame, term: str) -> pd.DataFrame:
+    """Fitted specifications of one workforce measure, sorted by the sign-aligned estimate.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``multiverse.csv``: one row per specification and term, with ``status``,
+        ``estimate``, ``ci_low``, ``ci_high``, ``p_value`` and ``worse_rating_std``.
+    term : str
+        Workforce measure, e.g. ``"turnover_rate"``.
+
+    Returns
+    -------
+    DataFrame
+        The ``status == "fitted"`` rows of ``term`` in ascending order of ``worse_rating_std``
+        (ties by ``spec_id``), indexed 0..n-1 (the position on the curve), with ``worse_lo`` and
+        ``worse_hi``, the 95% interval on the same standardised, sign-aligned scale, and
+        ``significant`` (p < 0.05).
+
+    Raises
+    ------
+    ValueError
+        If the term has no fitted specification or a specification appears twice.
+    """
+    d = curve[(curve["status"] == "fitted") & (curve["term"] == term)].copy()
+    if d.empty:
+        raise ValueError(f"no fitted specification for {term!r}")
+    if d["spec_id"].duplicated().any():
+        raise ValueError(f"{term}: specification(s) {sorted(d.loc[d['spec_id'].duplicated(), 'spec_id'])} "
+                         f"appear more than once")
+    # the interval scales with the estimate: standardisation and sign are one factor per row
+    factor = d["worse_rating_std"] / d["estimate"].where(d["estimate"] != 0)
+    ends = np.column_stack([d["ci_low"] * factor, d["ci_high"] * factor])
+    d["worse_lo"], d["worse_hi"] = ends.min(axis=1), ends.max(axis=1)
+    d["significant"] = d["p_value"] < 0.05
+    return d.sort_values(["worse_rating_std", "spec_id"], kind="mergesort").reset_index(drop=True)
+
+
+def choice_matrix(specs: pd.DataFrame) -> pd.DataFrame:
+    """Which choice each specification made: one column per row of the choices panel.
+
+    Parameters
+    ----------
+    specs : DataFrame
+        Specifications (e.g. from :func:`spec_sorted`) with the columns ``estimator``,
+        ``outcome``, ``timing``, ``controls`` and ``sample``.
+
+    Returns
+    -------
+    DataFrame
+        Boolean, one row per specification in the order given (same index), columns a
+        MultiIndex (dimension heading, row label) in the order of :data:`SPEC_CHOICES`. Each
+        specification has exactly one level of estimator, outcome, timing and sample; a control
+        column is True when that control is included.
+
+    Raises
+    ------
+    ValueError
+        If a specification has a level (or control) without a label, so that no choice is lost.
+    """
+    cols = {}
+    for heading, (column, levels) in SPEC_CHOICES.items():
+        if column == "controls":
+            parts = specs[column].map(lambda c: set() if c == "none" else set(c.split(" + ")))
+            unknown = set().union(*parts) - set(levels) if len(parts) else set()
+            for part, label in levels.items():
+                cols[(heading, label)] = parts.map(lambda s, p=part: p in s).astype(bool)
+        else:
+            unknown = set(specs[column]) - set(levels)
+            for level, label in levels.items():
+                cols[(heading, label)] = specs[column] == level
+        if unknown:
+            raise ValueError(f"{column}: no label for {sorted(unknown)} (add it to SPEC_CHOICES)")
+    out = pd.DataFrame(cols, index=specs.index)
+    out.columns = pd.MultiIndex.from_tuples(out.columns, names=["dimension", "choice"])
+    return out
+
+
+def _curve_panel(ax, s: pd.DataFrame) -> None:
+    """Sorted estimates: interval band behind, points coloured by significance, zero line."""
+    x = s.index.to_numpy()
+    ax.fill_between(x, s["worse_lo"], s["worse_hi"], color=INTERVAL_COLOUR, lw=0, step="mid", zorder=1,
+                    label="95% interval")
+    ax.axhline(0, color="0.15", lw=0.8, zorder=2)
+    for label, sig in (("p ≥ 0.05", False), ("p < 0.05", True)):
+        part = s[s["significant"] == sig]
+        ax.scatter(part.index, part["worse_rating_std"], s=4, lw=0, color=SIGNIFICANCE_COLOURS[label],
+                   zorder=3, label=label, rasterized=False)
+    lo, hi = min(s["worse_rating_std"].min(), 0.0), max(s["worse_rating_std"].max(), 0.0)
+    pad = 0.08 * (hi - lo)
+    ax.set_ylim(lo - pad, hi + pad)  # every point shown; the widest intervals run off the panel
+    ax.set_xlim(-0.5, len(s) - 0.5)
+    ax.set_xticks([])
+    ax.grid(axis="x", visible=False)
+
+
+def _choices_panel(ax, m: pd.DataFrame, labels: bool) -> None:
+    """Marks (dark) where a specification made a choice; dimensions separated by lines."""
+    from matplotlib.colors import LinearSegmentedColormap
+    cmap = LinearSegmentedColormap.from_list("marks", ["#ffffff", CHOICE_MARK_COLOUR])
+    ax.imshow(m.T.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=0, vmax=1,
+              interpolation="antialiased", extent=(-0.5, len(m) - 0.5, len(m.columns) - 0.5, -0.5))
+    dims = m.columns.get_level_values(0)
+    bounds = [i for i in range(1, len(dims)) if dims[i] != dims[i - 1]]
+    for b in bounds:
+        ax.axhline(b - 0.5, color="0.55", lw=0.8)
+    ax.set_yticks(range(len(m.columns)))
+    ax.set_yticklabels(m.columns.get_level_values(1) if labels else [])
+    ax.tick_params(axis="y", length=0, pad=3)
+    ax.set_xticks([])
+    ax.grid(False)
+    for side in ("left", "bottom", "right", "top"):
+        ax.spines[side].set_visible(True)
+        ax.spines[side].set_color("0.55")
+        ax.spines[side].set_linewidth(0.8)
 
 
 def fig_spec_curve(curve: pd.DataFrame):
-    """Specification curve: sign-aligned standardised estimates, sorted, with 95% CIs."""
+    """Specification curve of every workforce measure with its choices panel.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``multiverse.csv`` (see :func:`spec_sorted`).
+
+    Returns
+    -------
+    Path
+        The PNG written by :func:`save_checked`.
+
+    Notes
+    -----
+    Two by two measures. Each has the sorted sign-aligned standardised estimates (points coloured
+    by p < 0.05, 95% intervals as a light band behind them, a zero line) and, under it, one row per
+    choice (Simonsohn, Simmons and Nelson 2020), marked dark in the columns of the
+    specifications that made it. With about 1,500 specifications several share a pixel, so the
+    marks read as a density: dark where every specification there made the choice.
+    """
     phone_theme()
-    d = _spec_curve_data(curve)
-    fig, axes = plt.subplots(3, 1, figsize=(5.8, 7.4))
-    for ax, t in zip(axes, SPEC_TERMS):
-        s = d[d["term"] == t].sort_values("worse_rating_std").reset_index(drop=True)
-        sig = s["p_value"] < 0.05
-        ax.vlines(s.index, s["lo"], s["hi"], color="0.8", lw=0.6)
-        ax.scatter(s.index[~sig], s.loc[~sig, "worse_rating_std"], s=7, color="0.45", marker="o", label="p ≥ 0.05")
-        ax.scatter(s.index[sig], s.loc[sig, "worse_rating_std"], s=9, color=GRADE_COLOURS["Inadequate"],
-                   marker="D", label="p < 0.05")
-        ax.axhline(0, color="0.2", lw=0.8)
-        ax.set_title(SHORT[t])
-        ax.set_ylabel("per SD")
-    axes[-1].set_xlabel("specifications, sorted by estimate")
-    axes[0].legend(frameon=False, loc="upper left")
-    fig.supylabel("Worse rating (sign-aligned)")
-    fig.tight_layout()
+    n_rows = sum(len(levels) for _, levels in SPEC_CHOICES.values())
+    fig = plt.figure(figsize=(6.0, 8.5))
+    outer = fig.add_gridspec(2, 2, left=0.34, right=0.985, top=0.927, bottom=0.038, wspace=0.3, hspace=0.09)
+    headings = []
+    for k, term in enumerate(SPEC_TERMS):
+        r, c = divmod(k, 2)
+        inner = outer[r, c].subgridspec(2, 1, height_ratios=[1.4, n_rows * 0.145], hspace=0.04)
+        ax_c, ax_m = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
+        s = spec_sorted(curve, term)
+        _curve_panel(ax_c, s)
+        ax_c.set_title(SHORT[term], pad=4)
+        if c == 0:
+            ax_c.set_ylabel("per SD")
+        m = choice_matrix(s)
+        _choices_panel(ax_m, m, labels=c == 0)
+        if c == 0:  # dimension headings at the figure's left edge, level with each group's first row
+            dims = m.columns.get_level_values(0)
+            for heading in SPEC_CHOICES:
+                first = int(np.flatnonzero(dims == heading)[0])
+                headings.append((ax_m.annotate(heading, xy=(0.0, first), xycoords=("figure fraction", "data"),
+                                               va="center", ha="left", fontsize=10, fontweight="bold"),
+                                 ax_m.get_yticklabels()[first]))
+        if k == 0:
+            handles, names = ax_c.get_legend_handles_labels()
+    fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.0),
+               markerscale=2.5, handletextpad=0.3, columnspacing=1.2)
+    n = sorted({len(spec_sorted(curve, t)) for t in SPEC_TERMS})
+    fig.text(0.5, 0.967, "Estimate per SD of the measure; above 0 = worse rating", ha="center", va="top")
+    fig.text((0.34 + 0.985) / 2, 0.03, f"{' or '.join(f'{x:,}' for x in n)} specifications per measure, "
+             "sorted by estimate", ha="center", va="top")
+    renderer = fig.canvas.get_renderer()
+    clash = [h.get_text() for h, label in headings
+             if h.get_window_extent(renderer).x1 + 2 > label.get_window_extent(renderer).x0]
+    if clash:
+        plt.close(fig)
+        raise ValueError(f"fig-spec-curve: dimension heading(s) {clash} overlap their first row label")
     return save_checked(fig, "fig-spec-curve")
 
 
@@ -319,15 +486,62 @@ def alt_event_study(results: dict) -> str:
             "grade, with 95% intervals. " + ". ".join(parts) + ".")
 
 
-def alt_spec_curve(curve: pd.DataFrame) -> str:
-    d = _spec_curve_data(curve)
-    parts = []
+#: plain words for the multiverse's choice dimensions (keys of ``results.json["multiverse"]["choices"]``)
+CHOICE_WORDS = {"estimator": "estimator", "outcome": "outcome coding", "timing": "timing",
+                "controls": "controls", "sample": "sample"}
+
+
+def spec_curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
+    """Per workforce measure, what the specification curve shows.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        ``multiverse.csv`` (see :func:`spec_sorted`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by term (order of :data:`SPEC_TERMS`): ``n_fitted``, ``share_worse`` (share of
+        fitted specifications with a positive sign-aligned estimate, i.e. a worse rating),
+        ``share_sig`` (share with p < 0.05), ``moves_most`` and ``moves_most_other`` (the choice
+        whose levels' medians differ most, and the same among choices other than the outcome
+        coding, whose codings sit on different scales), computed with
+        :func:`analysis.models.multiverse.summarise`, the function that writes
+        ``results.json["multiverse"]``.
+    """
+    from ..models.multiverse import summarise
+    by_term = summarise(curve)["by_term"]
+    rows = {}
     for t in SPEC_TERMS:
-        s = d[d["term"] == t]
-        parts.append(f"{SHORT[t].lower()}: median {_n(s['worse_rating_std'].median(), 3)} per SD, "
-                     f"{int((s['p_value'] < 0.05).sum())} of {len(s)} with p below 0.05")
-    return ("Three specification curves, each model's sign-aligned estimate sorted with its 95% interval. "
-            + "; ".join(parts) + ".")
+        s = spec_sorted(curve, t)
+        rows[t] = {"n_fitted": len(s), "share_worse": float((s["worse_rating_std"] > 0).mean()),
+                   "share_sig": float(s["significant"].mean()), "moves_most": by_term[t]["moves_most"],
+                   "moves_most_other": by_term[t]["moves_most_excluding_outcome"]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def alt_spec_curve(curve: pd.DataFrame) -> str:
+    """Alt text of :func:`fig_spec_curve`, with numbers from :func:`spec_curve_summary`."""
+    sm = spec_curve_summary(curve)
+    n = sm["n_fitted"].unique()
+    count = f"{int(n[0]):,}" if len(n) == 1 else "the"
+    parts = []
+    for t, r in sm.iterrows():
+        moves = CHOICE_WORDS[r["moves_most"]]
+        if r["moves_most_other"] != r["moves_most"]:
+            moves += f" (among the other choices, the {CHOICE_WORDS[r['moves_most_other']]})"
+        parts.append(f"{SHORT[t]}: {_pct(r['share_worse'])} of specifications point to a worse rating and "
+                     f"{_pct(r['share_sig'])} have p below 0.05; the choice that moves the estimate most is the "
+                     f"{moves}.")
+    return (f"Four specification curves, one per workforce measure, each sorting the {count} fitted "
+            "specifications by their standardised estimate, signed so that positive means a worse rating, "
+            "with 95% intervals; beneath each, a panel marks the estimator, outcome coding, timing, controls "
+            "and sample each specification used. " + " ".join(parts))
 
 
 def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[str, str]:

@@ -35,6 +35,14 @@ MISSING_COLOUR = "#d9d9d9"
 SEQUENTIAL_CMAP = "viridis"
 #: diverging colour map for changes (ColorBrewer PuOr, CVD-safe)
 DIVERGING_CMAP = "PuOr_r"
+#: significance of an estimate in coefficient plots, kept apart from the grade colours: Okabe and
+#: Ito's (2008) colour-universal-design orange for p < 0.05 and a mid grey otherwise (distinct
+#: under simulated deuteranopia and protanopia; tested)
+SIGNIFICANCE_COLOURS: dict[str, str] = {"p < 0.05": "#E69F00", "p ≥ 0.05": "#8c8c8c"}
+#: light band drawn behind points for their 95% intervals
+INTERVAL_COLOUR = "#dadada"
+#: marks of the choices panel of a specification curve
+CHOICE_MARK_COLOUR = "#3a3a3a"
 
 #: name of the estimator palette (documented in the report)
 ESTIMATOR_PALETTE_NAME = "Paul Tol muted (indigo, green, wine) + Okabe-Ito (black, reddish purple)"

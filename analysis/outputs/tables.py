@@ -212,18 +212,6 @@ def tbl_event(results: dict) -> str:
                                           "Year +1 (SE)", "Pre-trend p", "Post p"]), "llrrrrr")
 
 
-def tbl_spec_curve(results: dict) -> str:
-    sc = results["spec_curve"]
-    rows = []
-    for t in ["caseload", "agency_rate", "vacancy_rate"]:
-        b = sc["by_term"][t]
-        rows.append([MEASURE_LABELS[t].split(" (")[0], fmt(b["median_worse_rating_std"], 3),
-                     f"{fmt(b['min'], 3)} to {fmt(b['max'], 3)}", f"{100 * b['share_positive']:.0f}%",
-                     f"{100 * b['share_significant_5pct']:.0f}%"])
-    return md(pd.DataFrame(rows, columns=["Measure", "Median effect per SD", "Range",
-                                          "Worse-rating sign", "p < 0.05"]))
-
-
 def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     d = dictionary[["table", "column", "meaning", "unit", "missing"]].copy()
     d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "insp."})
