@@ -193,3 +193,33 @@ def test_no_cross_reference_to_an_unnumbered_section():
     for q, text in SOURCES.items():
         for ref in re.findall(r"(?<![\w\\])@(sec-[\w-]+)", text):
             assert ref not in labels_unnumbered, (q.name, ref)
+
+
+def _as_format_sees_it(fmt: str) -> str:
+    from analysis.render.lite import select_format
+    return select_format(expand(DOC.body, DOC.path, DOC.variables, base=DOC.base), fmt)
+
+
+@pytest.mark.parametrize("fmt", ["html", "typst"])
+def test_every_figure_and_table_is_cross_referenced(fmt):
+    """A reader meets each figure and table from the text (@fig-x / @tbl-x), in both formats;
+    an uncited float is either stale or unexplained."""
+    text = _as_format_sees_it(fmt)
+    labels = set(re.findall(r"\{#((?:fig|tbl)-[\w-]+)", text))
+    # the provenance table cites every float by construction: table rows do not count
+    prose = re.sub(r"^\|.*$", "", text, flags=re.M)
+    cited = set(re.findall(r"(?<![\w\\])@((?:fig|tbl)-[\w-]+)", prose))
+    assert labels, "no labels found"
+    assert not labels - cited, f"never cross-referenced ({fmt}): {sorted(labels - cited)}"
+
+
+def test_links_to_unnumbered_appendices_name_their_heading():
+    """Appendices are unnumbered (Quarto cannot cross-reference them), so links carry their letter
+    by hand: '[Appendix D](#sec-cite)' must point at the heading 'Appendix D: ...'."""
+    text = _as_format_sees_it("html")
+    headings = dict((m.group(2), m.group(1)) for m in
+                    re.finditer(r"^#+ (Appendix [A-Z]):[^{\n]*\{[^}]*#(sec-[\w-]+)[^}]*\}", text, re.M))
+    links = re.findall(r"\[(Appendix [A-Z])\]\(#(sec-[\w-]+)\)", text)
+    assert links, "no appendix links found"
+    for label, target in links:
+        assert headings.get(target) == label, (label, target, headings.get(target))

@@ -560,8 +560,7 @@ def test_saved_figures_are_readable_at_phone_width(results):
 
 
 def _drawn_figures(results, derived, monkeypatch, tmp_path):
-    """Every figure of the report (but the specification curve, rewritten on another branch) as
-    drawn just before saving: name -> Figure."""
+    """Every figure of the report as drawn just before saving: name -> Figure."""
     from analysis.outputs import common, figures_reverse
     monkeypatch.setattr(common, "FIGURES", tmp_path)
     drawn = {}
@@ -580,6 +579,7 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     figures.fig_panel_coefficients(res)
     figures.fig_event_study(res)
     figures_reverse.fig_reverse_event(res)
+    figures.fig_spec_curve(pd.read_csv(paths.ROOT / "report" / "outputs" / "results" / "multiverse.csv"))
     maps.build_maps(panel, insp)
     return drawn
 

@@ -387,7 +387,7 @@ def fig_spec_curve(curve: pd.DataFrame):
     """
     phone_theme()
     n_rows = sum(len(levels) for _, levels in SPEC_CHOICES.values())
-    fig = plt.figure(figsize=(6.0, 8.5))
+    fig = plt.figure(figsize=(5.5, 8.5))
     outer = fig.add_gridspec(2, 2, left=0.34, right=0.985, top=0.927, bottom=0.038, wspace=0.3, hspace=0.09)
     headings = []
     for k, term in enumerate(SPEC_TERMS):
