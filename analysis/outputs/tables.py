@@ -209,7 +209,7 @@ def tbl_source_hashes() -> str:
     """Registry key and full sha256 of every raw source, in the order of the sources table."""
     reg = load_registry()
     rows = [[code(k), code(s.sha256)] for k, s in reg.items()]
-    return md(pd.DataFrame(rows, columns=["Source (registry key)", "sha256"]), "ll", widths=[14, 48])
+    return md(pd.DataFrame(rows, columns=["Source (registry key)", "sha256"]), "ll")
 
 
 def tbl_coverage(panel: pd.DataFrame) -> str:
@@ -336,4 +336,4 @@ def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
     for label, fn in made.items():  # build order: figures, then tables
         shown = Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label) else label
         rows.append([shown, code(fn)])
-    return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll", widths=[12, 50])
+    return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll")
