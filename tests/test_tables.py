@@ -227,7 +227,7 @@ def test_reverse_event_table_shows_every_event_time(built):
                 cell = shown[(name, tables_reverse.k_label(k))][j]
                 assert cell == "reference" if k == -1 else (cell != "–") == (k in ks), (pattern, k, cell)
             if min(ks) < -4 or max(ks) > 4:  # estimated but not shown: the caption says so
-                assert "not shown" in caption and "beyond ±4" in caption
+                assert "not shown" in caption and "outside k = −4 to k = +4" in caption
     assert header[2:] == [label for label, _ in tables_reverse.DESIGNS]
 
 
