@@ -333,3 +333,22 @@ def test_spending_magnitudes_are_on_the_log_scale(results):
     orr = fw["magnitudes"]["multilevel_logit"]["log_spend_total_pc"]["odds_ratio"]
     dlog = math.log(orr) / beta
     assert 0.03 < dlog < 0.2  # +£100 on a median of roughly £500-£3,000 per child
+
+
+def test_table_captions_stay_with_their_tables(rendered):
+    """A table caption (above the table) never sits alone at the foot of a page: the first
+    header cell of its table follows it on the same page (typst-header.typ: sticky captions)."""
+    from pypdf import PdfReader
+    pages = [re.sub(r"\s+", " ", p.extract_text()) for p in PdfReader(rendered[1]).pages]
+    labels = _source_labels("tbl", "typst")
+    checked = 0
+    for number, label in enumerate(labels, start=1):
+        table = paths.ROOT / "report" / "outputs" / "tables" / f"{label}.md"
+        header = next(ln for ln in table.read_text(encoding="utf-8").splitlines() if ln.startswith("|"))
+        first = next(c for c in (re.sub(r"\\(.)", r"\1", c).strip() for c in re.split(r"(?<!\\)\|", header)[1:-1]) if c)
+        first = first.split()[0]
+        page = next(p for p in pages if f"Table {number}: " in p)
+        after = page[page.index(f"Table {number}: "):]
+        assert first in after, f"Table {number} ({label}): caption at the foot of a page, its table on the next"
+        checked += 1
+    assert checked == len(labels) >= 19

@@ -43,13 +43,13 @@ def build() -> dict[str, str]:
     made["fig-reverse-event"] = "analysis/outputs/figures_reverse.py::fig_reverse_event"
     tbls = {
         "tbl-sources": (tables.tbl_sources, ()),
+        "tbl-source-hashes": (tables.tbl_source_hashes, ()),
         "tbl-coverage": (tables.tbl_coverage, (panel,)),
         "tbl-by-grade": (tables.tbl_by_grade, (panel,)),
         "tbl-panel-grade": (tables.tbl_panel_grade, (results,)),
         "tbl-panel-good": (tables.tbl_panel_good, (results,)),
         "tbl-hausman": (tables.tbl_hausman, (results,)),
         "tbl-inspection": (tables.tbl_inspection, (results,)),
-        "tbl-event": (tables.tbl_event, (results,)),
         "tbl-dictionary": (tables.tbl_dictionary, (dictionary,)),
     }
     TABLES.mkdir(parents=True, exist_ok=True)
@@ -85,14 +85,45 @@ def build() -> dict[str, str]:
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
-    # provenance appendix: captions carry no code paths, this table does
-    sources = [*(paths.ROOT / "report").glob("*.qmd"), OUT / "maps.md"]  # maps.md: generated figure blocks
-    # a label inside format-specific content (e.g. the PDF-only lookup table) exists in one format
-    # only, so it is listed by name, not cross-referenced
+    # provenance appendix: captions carry no code paths, this table does; it lists the figures
+    # and tables the report contains, in report order (an output built but not included is left out)
+    made["tbl-source-hashes"] = "analysis/outputs/tables.py::tbl_source_hashes"
+    made["tbl-provenance"] = "analysis/outputs/tables.py::tbl_provenance"
+    # a table file left over from an earlier build (an output since dropped) is removed
+    for stale in TABLES.glob("tbl-*.md"):
+        if stale.stem not in made:
+            stale.unlink()
+    order, labels = report_labels()
+    shown = {k: made[k] for k in order if k in made}
+    (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(shown, labels), encoding="utf-8")
+    return made
+
+
+INCLUDE_RE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
+LABEL_RE = re.compile(r"\{[^}]*?#((?:fig|tbl)-[\w-]+)")
+
+
+def report_text(path=None, depth: int = 0) -> str:
+    """The report's source with its includes pasted in (from the main document's directory, as
+    Quarto resolves them); an include not built yet (the provenance table itself) is skipped."""
+    base = paths.ROOT / "report"
+    path = path or base / "report.qmd"
+    text = path.read_text(encoding="utf-8")
+    if depth > 5:
+        return text
+    return INCLUDE_RE.sub(lambda m: report_text(base / m.group(1), depth + 1)
+                         if (base / m.group(1)).is_file() else "", text)
+
+
+def report_labels() -> tuple[list[str], set[str]]:
+    """(every figure/table label of the report in order, the labels both formats define).
+
+    A label inside format-specific content (e.g. the PDF-only lookup table) exists in one format
+    only, so it is listed by name, not cross-referenced."""
+    text = report_text()
     one_format = re.compile(r"^::: \{\.content-(?:visible|hidden)[^}]*\}\n.*?^:::$", re.S | re.M)
-    labels = {m for q in sources
-              for m in re.findall(r"#((?:fig|tbl)-[\w-]+)", one_format.sub("", q.read_text(encoding="utf-8")))}
-    (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(made, labels), encoding="utf-8")
+    order = list(dict.fromkeys(LABEL_RE.findall(text)))
+    return order, set(LABEL_RE.findall(one_format.sub("", text)))
     return made
 
 

@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .. import paths  # noqa: E402
@@ -53,14 +54,29 @@ def model(results: dict, model_id: str) -> dict:
     raise KeyError(f"model {model_id!r} not in {RESULTS}")
 
 
+def missing(x: object) -> bool:
+    """True for None, NaN and pandas' missing markers: printed as "–", never "nan" or "None"."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(x != x)  # NaN is the one value unequal to itself
+    except (TypeError, ValueError):
+        return False
+
+
 def fmt(x: float | None, digits: int = 2) -> str:
-    if x is None:
+    """Fixed ``digits`` decimals with a true minus sign; missing -> "–"; a value that rounds to
+    zero prints without a sign (0.0, never −0.0)."""
+    if missing(x):
         return "–"
-    return f"{x:,.{digits}f}".replace("-", "−")
+    text = f"{x:,.{digits}f}"
+    if not any(ch in "123456789" for ch in text):  # rounds to zero: no sign
+        text = text.lstrip("-")
+    return text.replace("-", "−")
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None:
+    if missing(p):
         return "–"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
@@ -70,9 +86,3 @@ def fmt_p_prose(p: float | None) -> str:
     if p is None:
         return "–"
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
-def stars(p: float | None) -> str:
-    if p is None:
-        return ""
-    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""

@@ -14,6 +14,7 @@ from .buildinfo import build_info
 from ..data.sources import load_registry
 from .common import fmt, model
 from .common import fmt_p_prose as fmt_p
+from .tables import HASH_CHARS, is_official
 
 
 def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> dict:
@@ -51,6 +52,9 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "n_ungraded": str(int((inspections["framework"] == "ILACS-2026").sum())),
             "missing_grade_2015": str(int(panel.loc[panel["year"] == 2015, "grade_num"].isna().sum())),
             "n_sources": str(len(load_registry())),
+            "n_official": str(sum(map(is_official, load_registry().values()))),
+            "hash_chars": str(HASH_CHARS),
+            "n_community": str(sum(not is_official(s) for s in load_registry().values())),
         },
         # Quarto splits var keys on dots and reads a numeric segment as a number, so a YAML key
         # '2017' is never found (issue 9 finding 3): year keys are named y2017

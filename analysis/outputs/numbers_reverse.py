@@ -42,6 +42,8 @@ def reverse_variables(results: dict) -> dict:
             d[f"cs_{kk}"] = _k(cs, k)
             d[f"cs_{kk}_ci"] = _ci(cs, k)
             d[f"trunc_{kk}"] = _k(trunc, k)
+        ks = [int(k[2:]) for k in cs["coefficients"] if k.startswith("k=")]
+        d["cs_k_min"], d["cs_k_max"] = f"−{-min(ks)}" if min(ks) < 0 else str(min(ks)), f"+{max(ks)}"
         out[key] = d
     mv = results["multiverse"]
     out["mv"] = {"n_specs": f"{mv['n_specifications']:,}", "n_fitted": f"{mv['n_fitted']:,}",

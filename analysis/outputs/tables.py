@@ -16,7 +16,7 @@ import string
 import pandas as pd
 
 from ..data.sources import load_registry
-from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, model, stars
+from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, missing, model
 
 ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",
                     "fe_twoway": "LA + year FE", "first_difference": "First diff."}
@@ -82,13 +82,65 @@ def code(value: object) -> Markup:
 
 
 def cell(value: object) -> str:
-    """One table cell as markdown: :class:`Markup` as it is, anything else escaped."""
-    return str(value) if isinstance(value, Markup) else escape_md(value)
+    """One table cell as markdown: :class:`Markup` as it is, a missing value (None, NaN, NA) as
+    "–" (never "nan" or "None"), anything else escaped."""
+    if isinstance(value, Markup):
+        return str(value)
+    return "–" if missing(value) else escape_md(value)
+
+
+#: Width of the PDF text column in characters of the 8 pt table face (A4 less 2 x 2.2 cm margins
+#: is about 470 pt; a character of Libertinus Serif at 8 pt is about 4 pt wide), less 2 characters
+#: of cell inset per column. Monospace (code) characters count 1.3.
+TEXT_WIDTH_CHARS = 116
+CODE_FACTOR = 1.3
+
+
+def _visible(value: object) -> tuple[str, float]:
+    """(text as printed, width factor) of one cell: code spans without their fences."""
+    if isinstance(value, Markup) and value.text.startswith("`"):
+        return value.text.strip("`").strip(), CODE_FACTOR
+    return ("–" if missing(value) else " ".join(str(value).split())), 1.0
+
+
+def column_widths(df: pd.DataFrame) -> list[int]:
+    """Relative column widths (in characters) that fit the PDF text column.
+
+    Each column gets at least its longest unbreakable word (header included), so no word runs
+    into the next column; the rest of the line is shared in proportion to how much longer each
+    column's longest cell is. Typst and HTML wrap cells at spaces only, so a column narrower than
+    its longest word overprints its neighbour in the PDF.
+    """
+    need, want = [], []
+    for i, c in enumerate(df.columns):
+        vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
+        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        # code longer than 20 characters may break between characters (typst-header.typ, style.css)
+        word = max(min(word, 16 * CODE_FACTOR), 3)
+        need.append(word + 1)
+        want.append(max(word + 1, min(max(len(t) * f for t, f in vals), 60)))
+    budget = TEXT_WIDTH_CHARS - 2 * len(need)
+    if sum(want) <= budget:
+        return [max(round(w), 3) for w in want]
+    spare = budget - sum(need)
+    extra = [w - n for w, n in zip(want, need)]
+    share = [e * spare / sum(extra) if spare > 0 and sum(extra) else 0 for e in extra]
+    return [max(round(n + s), 3) for n, s in zip(need, share)]
+
+
+def min_width_chars(df: pd.DataFrame) -> float:
+    """Characters the table needs at least (longest word of every column plus cell insets)."""
+    total = 0.0
+    for i, c in enumerate(df.columns):
+        vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
+        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        total += max(min(word, 16 * CODE_FACTOR), 3) + 1 + 2
+    return total
 
 
 def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = None) -> str:
     """Pipe table; ``align`` is one character per column (l/r/c); ``widths`` (relative) override
-    the default, which is proportional to the widest cell of each column.
+    the default (:func:`column_widths`: every column at least as wide as its longest word).
 
     Every header and body cell goes through :func:`cell` (data are escaped, :class:`Markup` is
     kept). The first column is the row header: the renderer marks it up as ``<th scope="row">``
@@ -98,8 +150,7 @@ def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = No
     align = align or "l" + "r" * (len(cols) - 1)
     # dash counts set pandoc's relative column widths: proportional to the widest cell
     if widths is None:
-        widths = [max([len(c), *(len(str(v)) for v in df.iloc[:, i])]) for i, c in enumerate(cols)]
-        widths = [min(max(w, 6), 60) for w in widths]
+        widths = column_widths(df)
     rule = {"l": lambda w: ":" + "-" * w, "r": lambda w: "-" * w + ":", "c": lambda w: ":" + "-" * w + ":"}
     lines = ["| " + " | ".join(cell(c) for c in df.columns) + " |",
              "|" + "|".join(rule[a](w) for a, w in zip(align, widths)) + "|"]
@@ -108,11 +159,57 @@ def md(df: pd.DataFrame, align: str | None = None, widths: list[int] | None = No
     return "\n".join(lines) + "\n"
 
 
+def _top_level_parts(text: str) -> list[str]:
+    """``text`` split at ";" outside brackets (a split inside "(official statistics; previous
+    vintage)" would cut off the closing bracket)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "([") - (ch in ")]")
+        if ch == ";" and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def source_names(reg: dict) -> dict[str, str]:
+    """Display name of each source: its publication up to the first top-level "; ", with the
+    next part added where two sources would otherwise share a name (three tables of the same
+    children-in-need release)."""
+    parts = {k: _top_level_parts(s.publication) for k, s in reg.items()}
+    first = [p[0] for p in parts.values()]
+    return {k: p[0] if first.count(p[0]) == 1 or len(p) == 1 else f"{p[0]}: {p[1]}"
+            for k, p in parts.items()}
+
+
+def is_official(source) -> bool:
+    """An official (government, Open Government Licence) file, as opposed to a community file
+    such as the MIT-licensed hex-map layout."""
+    return source.licence.upper().startswith("OGL")
+
+
+def source_status(source) -> str:
+    return "official, OGL v3.0" if is_official(source) else f"community file, {source.licence}; not official"
+
+
+HASH_CHARS = 12
+
+
 def tbl_sources() -> str:
+    """Raw sources with a 12-character sha256 prefix (the full hashes: :func:`tbl_source_hashes`)."""
     reg = load_registry()
-    rows = [{"Source": s.publication.split(";")[0], "Publisher": s.publisher.split(" (")[0],
-             "Years": s.years or "", "sha256": code(s.sha256[:12])} for s in reg.values()]
-    return md(pd.DataFrame(rows), "llll")
+    names = source_names(reg)
+    rows = [{"Source": names[k], "Publisher": s.publisher.split(" (")[0], "Years": s.years or "",
+             "Status": source_status(s), "sha256 (start)": code(s.sha256[:HASH_CHARS])}
+            for k, s in reg.items()]
+    return md(pd.DataFrame(rows), "lllll")
+
+
+def tbl_source_hashes() -> str:
+    """Registry key and full sha256 of every raw source, in the order of the sources table."""
+    reg = load_registry()
+    rows = [[code(k), code(s.sha256)] for k, s in reg.items()]
+    return md(pd.DataFrame(rows, columns=["Source (registry key)", "sha256"]), "ll")
 
 
 def tbl_coverage(panel: pd.DataFrame) -> str:
@@ -138,10 +235,14 @@ def tbl_by_grade(panel: pd.DataFrame) -> str:
     return md(out)
 
 
-def _coef_cell(c: dict) -> str:
-    """'estimate*** (SE)', with enough decimals that small per-10k coefficients are not 0.000."""
-    digits = 3 if max(abs(c["estimate"]), c["std_error"]) >= 0.01 else 5
-    return f"{fmt(c['estimate'], digits)}{stars(c['p_value'])} ({fmt(c['std_error'], digits)})"
+#: demand rates are per 10,000 children, so a coefficient per one child per 10k is tiny; the panel
+#: tables show it per a realistic difference instead, so every cell has the same three decimals
+RATE_SCALE = {"cin_rate": 100, "cpp_rate": 10, "cla_rate": 10}
+
+
+def _coef_cell(c: dict, scale: float = 1) -> str:
+    """'estimate (SE)' with three decimals (every cell of a panel table alike), no stars."""
+    return f"{fmt(scale * c['estimate'], 3)} ({fmt(scale * c['std_error'], 3)})"
 
 
 def _panel_table(results: dict, outcome: str) -> str:
@@ -152,11 +253,13 @@ def _panel_table(results: dict, outcome: str) -> str:
         if t == "ilacs":
             continue
         label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
+        if t in RATE_SCALE:
+            label = label.replace(" per 10k", f" (per +{RATE_SCALE[t]} per 10k)")
         cells = []
         for mid in ids.values():
             c = model(results, mid)["coefficients"].get(t)
             cells.append("not identified" if c is None and t == "idaci_2019" else
-                         "–" if c is None else _coef_cell(c))
+                         "–" if c is None else _coef_cell(c, RATE_SCALE.get(t, 1)))
         rows.append([label, *cells])
     rows.append(["Year effects", *["no" if e == "between" else "yes" for e in ids]])
     rows.append(["Observations", *[f"{model(results, m)['stats']['nobs']:,}" for m in ids.values()]])
@@ -191,33 +294,24 @@ def tbl_inspection(results: dict) -> str:
         rows.append([label,
                      f"{fmt(o['estimate'], 3)} [{fmt(o['ci_low'], 3)}, {fmt(o['ci_high'], 3)}]",
                      f"{fmt(100 * a['estimate'], 2)} [{fmt(100 * a['ci_low'], 2)}, {fmt(100 * a['ci_high'], 2)}]",
-                     f"{fmt(100 * lp['estimate'], 2)}{stars(lp['p_value'])} ({fmt(100 * lp['std_error'], 2)})"])
+                     f"{fmt(100 * lp['estimate'], 2)} ({fmt(100 * lp['std_error'], 2)})"])
     st = model(results, "ologit_logodds")["stats"]
     rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
     return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",
                                           "AME on P(Good+), pp [95% CI]", "LPM, pp (SE)"]))
 
 
-def tbl_event(results: dict) -> str:
-    rows = []
-    for kind, klabel in [("inadequate", "To Inadequate"), ("upgrade", "Upgrade")]:
-        for outcome in ["agency_rate", "vacancy_rate", "turnover_rate"]:
-            m = model(results, f"event_{kind}_{outcome}")
-            st, co = m["stats"], m["coefficients"]
-            rows.append([klabel, MEASURE_LABELS[outcome].split(" (")[0], str(st["n_events"]),
-                         f"{fmt(co['k=-2']['estimate'], 1)} ({fmt(co['k=-2']['std_error'], 1)})",
-                         f"{fmt(co['k=1']['estimate'], 1)} ({fmt(co['k=1']['std_error'], 1)})",
-                         fmt_p(st["pre_trend_wald"]["p_value"]), fmt_p(st["post_wald"]["p_value"])])
-    return md(pd.DataFrame(rows, columns=["Event", "Outcome (pp)", "Events", "Year −2 (SE)",
-                                          "Year +1 (SE)", "Pre-trend p", "Post p"]), "llrrrrr")
+#: short names of the derived tables in the dictionary (its "Table" column)
+DERIVED_TABLE_NAMES = {"la_year_panel": "panel", "inspections": "insp.", "hex_map_key": "hex key",
+                       "statistical_neighbours": "neigh."}
 
 
 def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     d = dictionary[["table", "column", "meaning", "unit", "missing"]].copy()
-    d["table"] = d["table"].map({"la_year_panel": "panel", "inspections": "insp."})
+    # a derived table without a short name keeps its own name (never "nan")
+    d["table"] = d["table"].map(lambda t: DERIVED_TABLE_NAMES.get(t, t))
     d["column"] = d["column"].map(code)
-    # code is set in a wider (monospace) face: give it room beyond its character count
-    return md(d.rename(columns=str.capitalize), "llllr", widths=[6, 25, 53, 20, 7])
+    return md(d.rename(columns=str.capitalize), "llllr")
 
 
 def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
@@ -230,4 +324,4 @@ def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
     for label, fn in made.items():  # build order: figures, then tables
         shown = Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label) else label
         rows.append([shown, code(fn)])
-    return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll", widths=[12, 50])
+    return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll")

@@ -47,7 +47,7 @@ def tbl_fwd_sample(results: dict) -> str:
 
 
 def tbl_fwd_magnitudes(results: dict) -> str:
-    """Effects of realistic changes on Good or better under each primary model."""
+    """Associations of realistic changes with Good or better under each primary model."""
     mg = results["forward"]["magnitudes"]
     rows = []
     for t in [t for t in [*WORKFORCE, "log_spend_total_pc"] if t in mg["ordered_logit"]]:
@@ -79,8 +79,8 @@ def tbl_fwd_precision(results: dict) -> str:
                      _ci(gr["effect"], gr["effect_low"], gr["effect_high"], 3), fmt(gr["mde"], 3),
                      fmt_p(pr["fe_grade"][t]["p_holm"]), fmt_p(pr["fe_grade"][t].get("p_romano_wolf"))])
     return tables.md(pd.DataFrame(rows, columns=[
-        "Change", "Good or better, pp [95% CI]", "pp per within-LA SD", "MDE, pp", "p", "Holm p",
-        "Romano-Wolf p", "Grade points [95% CI]", "MDE, grade points", "Holm p (grade)", "Romano-Wolf p (grade)"]))
+        "Change", "Good or better, pp [95% CI]", "pp per SD", "MDE, pp", "p", "Holm p", "R-W p",
+        "Grade points [95% CI]", "MDE, grade points", "Holm p, grade", "R-W p, grade"]))
 
 
 def tbl_fwd_cre(results: dict) -> str:
@@ -97,7 +97,8 @@ def tbl_fwd_cre(results: dict) -> str:
                         ("means_all_time_varying", "LA means of all time-varying regressors = 0")]:
             w = m["stats"]["wald_means"][key]
             rows.append([label, f"Wald: {tl}", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", f"p {fmt_p(w['p_value'])}"])
-    return tables.md(pd.DataFrame(rows, columns=["Outcome", "Term", "Within LA [95% CI]", "Between LAs [95% CI]"]))
+    return tables.md(pd.DataFrame(rows, columns=["Outcome", "Term", "Within LA [95% CI]", "Between LAs [95% CI]"]),
+                     "llrr")
 
 
 def tbl_fwd_sensitivity(results: dict) -> str:
@@ -111,8 +112,8 @@ def tbl_fwd_sensitivity(results: dict) -> str:
         for t in ("agency_rate", "caseload"):
             o = ol["coefficients"][t]
             f = fe["coefficients"][t]
-            cells += [tables.fmt(o["estimate"], 3) + tables.stars(o["p_value"]) + f" ({fmt(o['std_error'], 3)})",
-                      tables.fmt(100 * f["estimate"], 2) + tables.stars(f["p_value"]) + f" ({fmt(100 * f['std_error'], 2)})"]
+            cells += [f"{fmt(o['estimate'], 3)} ({fmt(o['std_error'], 3)})",
+                      f"{fmt(100 * f['estimate'], 2)} ({fmt(100 * f['std_error'], 2)})"]
         rows.append([label, *cells, f"{ol['stats']['nobs']} / {fe['stats']['nobs']}"])
     return tables.md(pd.DataFrame(rows, columns=[
         "Regressors measured as", "Agency: ordered logit, log-odds", "Agency: FE, pp per pp",

@@ -8,29 +8,45 @@ from .common import MEASURE_LABELS, fmt, fmt_p, model
 from .tables import md
 
 OUTCOMES = ("agency_rate", "vacancy_rate", "turnover_rate")
-KS = (-4, -3, -2, 0, 1, 2, 3, 4)
+#: event times shown: the TWFE window (k = -1 is the reference; TWFE bins k <= -4 and k >= +4)
+KS = (-4, -3, -2, -1, 0, 1, 2, 3, 4)
+REFERENCE_K = -1
+DESIGNS = (("Previous design", "event_inadequate_{}"),
+           ("TWFE, clean controls", "rev_twfe_absorbing_{}"),
+           ("Callaway-Sant'Anna", "rev_cs_never_absorbing_{}"),
+           ("TWFE, truncated at exit", "rev_twfe_truncated_{}"))
+
+
+def k_label(k: int) -> str:
+    return "k = 0" if k == 0 else f"k = {'+' if k > 0 else '−'}{abs(k)}"
 
 
 def _cell(m: dict, k: int) -> str:
+    if k == REFERENCE_K:
+        return "reference"
     c = m["coefficients"].get(f"k={k}")
     return f"{fmt(c['estimate'], 1)} [{fmt(c['ci_low'], 1)}, {fmt(c['ci_high'], 1)}]" if c else "–"
 
 
+def event_times(m: dict) -> list[int]:
+    """Event times a model estimated (from its coefficient names ``k=<int>``)."""
+    return sorted(int(k[2:]) for k in m["coefficients"] if k.startswith("k="))
+
+
 def tbl_reverse_event(results: dict) -> str:
-    """Event-time estimates (pp, 95% CI) by estimator, with the previous design for comparison."""
+    """Event-time estimates (pp, 95% CI): one row per outcome and event time k = -4..+4, one
+    column per design (the previous design for comparison), then the number of events and the
+    pre-trend test. Callaway-Sant'Anna estimates beyond +-4 are in results.json (caption)."""
     rows = []
-    designs = [("Previous design (TWFE, census-year dating)", "event_inadequate_{}"),
-               ("TWFE, clean controls", "rev_twfe_absorbing_{}"),
-               ("Callaway-Sant'Anna, never-Inadequate controls", "rev_cs_never_absorbing_{}"),
-               ("TWFE, clean controls, truncated at exit", "rev_twfe_truncated_{}")]
     for outcome in OUTCOMES:
-        for label, pattern in designs:
-            m = model(results, pattern.format(outcome))
-            st = m["stats"]
-            rows.append([MEASURE_LABELS[outcome].split(" (")[0], label, str(st["n_events"]),
-                         *[_cell(m, k) for k in (-2, 0, 1, 2, 4)], fmt_p(st["pre_trend_wald"]["p_value"])])
-    cols = ["Outcome (pp)", "Design", "Events", "k = −2", "k = 0", "k = +1", "k = +2", "k = +4", "Pre-trend p"]
-    return md(pd.DataFrame(rows, columns=cols), "llrrrrrrr")
+        name = MEASURE_LABELS[outcome].split(" (")[0]
+        ms = [model(results, pattern.format(outcome)) for _, pattern in DESIGNS]
+        for k in KS:
+            rows.append([name, k_label(k), *[_cell(m, k) for m in ms]])
+        rows.append([name, "Events", *[str(m["stats"]["n_events"]) for m in ms]])
+        rows.append([name, "Pre-trend p", *[fmt_p(m["stats"]["pre_trend_wald"]["p_value"]) for m in ms]])
+    cols = ["Outcome (pp)", "Event time", *[label for label, _ in DESIGNS]]
+    return md(pd.DataFrame(rows, columns=cols), "llrrrr")
 
 
 def tbl_reverse_design(results: dict) -> str:

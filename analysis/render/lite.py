@@ -490,7 +490,9 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         ty = fmt_cfg.get("typst", {})
         header = build / "header.typ"
         shared = (doc.base / ty["include-in-header"]).read_text(encoding="utf-8") if ty.get("include-in-header") else ""
-        header.write_text(shared + LITE_TYPST_HEADER, encoding="utf-8")
+        # the lite rule first: a later show rule applies first, so the shared header's caption
+        # rules (a sticky caption block) still see the caption element
+        header.write_text(LITE_TYPST_HEADER + shared, encoding="utf-8")
         margin = ty.get("margin", {})
         typ = build / "report.typ"
         _run([pandoc, rel(md_path), *common, "--to", "typst", "-V", f"papersize:{ty.get('papersize', 'a4')}",
