@@ -28,19 +28,36 @@ def build() -> dict[str, str]:
     curve = pd.read_csv(OUT / "results" / "multiverse.csv")
     dictionary = pd.read_csv(paths.DERIVED / "data_dictionary.csv")
     made: dict[str, str] = {}
-    figs = {
+    # the slower half of the figures is drawn in a forked worker while this process draws the
+    # rest, the maps and the tables (two cores; each figure's bytes do not depend on where it is drawn)
+    worker_figs = {
         "fig-trends": (figures.fig_national_trends, (panel,)),
+        "fig-event-study": (figures.fig_event_study, (results,)),
+        "fig-spec-curve": (figures.fig_spec_curve, (curve,)),
+        "fig-reverse-event": (figures_reverse.fig_reverse_event, (results,)),
+    }
+    here_figs = {
         "fig-by-rating": (figures.fig_by_rating, (panel,)),
         "fig-la-variation": (figures.fig_la_variation, (panel,)),
         "fig-panel-coefs": (figures.fig_panel_coefficients, (results,)),
-        "fig-event-study": (figures.fig_event_study, (results,)),
-        "fig-spec-curve": (figures.fig_spec_curve, (curve,)),
     }
-    for name, (fn, args) in figs.items():
+    for name, (fn, _) in {**worker_figs, **here_figs}.items():
+        made[name] = f"{fn.__module__.replace('.', '/')}.py::{fn.__name__}"
+    worker = in_worker(lambda: [fn(*args) for fn, args in worker_figs.values()])
+    try:
+        _build_rest(panel, insp, results, curve, dictionary, here_figs, made)
+    except BaseException:
+        worker.proc.join()
+        raise
+    worker.join()
+    return made
+
+
+def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[str, str]) -> None:
+    """Everything but the worker's figures: the other figures, tables, maps, lookup, numbers,
+    provenance (``made``, figure names already in it, is filled in place)."""
+    for fn, args in here_figs.values():
         fn(*args)
-        made[name] = f"analysis/outputs/figures.py::{fn.__name__}"
-    figures_reverse.fig_reverse_event(results)
-    made["fig-reverse-event"] = "analysis/outputs/figures_reverse.py::fig_reverse_event"
     tbls = {
         "tbl-sources": (tables.tbl_sources, ()),
         "tbl-source-hashes": (tables.tbl_source_hashes, ()),
@@ -96,7 +113,26 @@ def build() -> dict[str, str]:
     order, labels = report_labels()
     shown = {k: made[k] for k in order if k in made}
     (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(shown, labels), encoding="utf-8")
-    return made
+
+
+class _Worker:
+    """A forked child running one callable; :meth:`join` raises if it failed."""
+
+    def __init__(self, fn):
+        import multiprocessing as mp
+        self.proc = mp.get_context("fork").Process(target=fn, name="outputs-figures")
+        self.proc.start()
+
+    def join(self) -> None:
+        self.proc.join()
+        if self.proc.exitcode != 0:
+            raise RuntimeError(f"the figure worker failed (exit code {self.proc.exitcode}); "
+                               "its traceback is printed above")
+
+
+def in_worker(fn) -> _Worker:
+    """Run ``fn`` in a forked child process (figures only: nothing is returned)."""
+    return _Worker(fn)
 
 
 INCLUDE_RE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
@@ -124,7 +160,6 @@ def report_labels() -> tuple[list[str], set[str]]:
     one_format = re.compile(r"^::: \{\.content-(?:visible|hidden)[^}]*\}\n.*?^:::$", re.S | re.M)
     order = list(dict.fromkeys(LABEL_RE.findall(text)))
     return order, set(LABEL_RE.findall(one_format.sub("", text)))
-    return made
 
 
 def main(argv: list[str] | None = None) -> int:
