@@ -195,13 +195,20 @@ def test_no_cross_reference_to_an_unnumbered_section():
             assert ref not in labels_unnumbered, (q.name, ref)
 
 
+@pytest.fixture(scope="module")
+def outputs_built():
+    """The generated includes and ``_variables.yml`` (``make outputs`` is a no-op when up to date)."""
+    subprocess.run(["make", "outputs"], cwd=paths.ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
 def _as_format_sees_it(fmt: str) -> str:
     from analysis.render.lite import select_format
-    return select_format(expand(DOC.body, DOC.path, DOC.variables, base=DOC.base), fmt)
+    doc = Document.load()  # after the outputs exist (the module-level DOC may predate them)
+    return select_format(expand(doc.body, doc.path, doc.variables, base=doc.base), fmt)
 
 
 @pytest.mark.parametrize("fmt", ["html", "typst"])
-def test_every_figure_and_table_is_cross_referenced(fmt):
+def test_every_figure_and_table_is_cross_referenced(fmt, outputs_built):
     """A reader meets each figure and table from the text (@fig-x / @tbl-x), in both formats;
     an uncited float is either stale or unexplained."""
     text = _as_format_sees_it(fmt)
@@ -213,7 +220,7 @@ def test_every_figure_and_table_is_cross_referenced(fmt):
     assert not labels - cited, f"never cross-referenced ({fmt}): {sorted(labels - cited)}"
 
 
-def test_links_to_unnumbered_appendices_name_their_heading():
+def test_links_to_unnumbered_appendices_name_their_heading(outputs_built):
     """Appendices are unnumbered (Quarto cannot cross-reference them), so links carry their letter
     by hand: '[Appendix D](#sec-cite)' must point at the heading 'Appendix D: ...'."""
     text = _as_format_sees_it("html")
