@@ -230,3 +230,14 @@ def test_links_to_unnumbered_appendices_name_their_heading(outputs_built):
     assert links, "no appendix links found"
     for label, target in links:
         assert headings.get(target) == label, (label, target, headings.get(target))
+
+
+@pytest.mark.parametrize("fmt", ["html", "typst"])
+def test_no_quoted_number_starts_a_line_as_a_list_marker(fmt, outputs_built):
+    """A var shortcode at the start of a wrapped line whose value is a number and a full stop
+    ("2019.") makes pandoc start an ordered list (seen in the limitations): keep such a shortcode
+    after a word on its line."""
+    text = _as_format_sees_it(fmt)
+    bad = [ln.strip()[:60] for ln in text.splitlines()
+           if re.match(r"^\s*\d+[.)](\s|$)", ln) and not ln.lstrip().startswith("|")]
+    assert not bad, bad

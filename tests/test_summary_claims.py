@@ -77,3 +77,57 @@ def test_reverse_claims(fw):  # fw: results are built
     assert "cannot be attributed to the judgement" in text
     flags = json.dumps(rev)
     assert re.search(r"pre_trend_fail\W+true", flags), "the summary says agency's pre-trend fails"
+
+
+def _fwd(fw, model_id: str) -> dict:
+    return next(m for m in fw["models"] if m["model_id"] == model_id)
+
+
+def test_agency_gradient_holds_in_every_between_council_model_and_caseload_is_mixed(fw):
+    """'the gradient holds in every model that compares councils with one another' (agency) and
+    'for caseload the evidence is weaker' (ordered logit and CRE grade yes; random-intercept
+    logit and CRE Good-or-better between term include no association)."""
+    mg = fw["magnitudes"]
+    good = _fwd(fw, "fwd_cre_good_or_better_census_before")["coefficients"]
+    grade = _fwd(fw, "fwd_cre_grade_census_before")["coefficients"]
+    a = "agency_rate"
+    assert mg["ordered_logit"][a]["ame_pp_high"] < 0
+    assert mg["multilevel_logit"][a]["or_high"] < 1
+    assert good[f"between:{a}"]["ci_high"] < 0 and grade[f"between:{a}"]["ci_low"] > 0
+    c = "caseload"
+    assert mg["ordered_logit"][c]["ame_pp_high"] < 0 and grade[f"between:{c}"]["ci_low"] > 0
+    assert mg["multilevel_logit"][c]["or_low"] < 1 < mg["multilevel_logit"][c]["or_high"]
+    assert good[f"between:{c}"]["ci_low"] < 0 < good[f"between:{c}"]["ci_high"]
+
+
+def test_within_council_sensitivities_that_the_summary_reports_do_reach_significance(fw):
+    chg = _fwd(fw, "fwd_fe_grade_change_two_before")["coefficients"]["agency_rate"]
+    prev = _fwd(fw, "fwd_prevgrade_fe_good")["coefficients"]["agency_rate"]
+    assert chg["p_value"] < 0.05 and chg["estimate"] > 0  # rise in agency -> worse grade
+    assert prev["p_value"] < 0.05 and prev["estimate"] < 0  # more agency -> less Good or better
+
+
+def test_vacancies_were_lower_further_before_the_judgement(fw):  # fw: results are built
+    """'further back the vacancy rates of these councils were lower still': every estimate at
+    k <= -5 is negative and at least one interval excludes zero."""
+    models = json.loads(RESULTS.read_text())["models"]
+    cs = next(m for m in models if m["model_id"] == "rev_cs_never_absorbing_vacancy_rate")["coefficients"]
+    far = [c for k, c in cs.items() if k.startswith("k=") and int(k[2:]) <= -5]
+    assert far and all(c["estimate"] < 0 for c in far)
+    assert any(c["ci_high"] < 0 for c in far)
+
+
+def test_nao_caseload_gradient_is_reversed_and_agency_is_not_in_the_first_caseload_census(fw):
+    """Inspections chapter: 'the gradient is reversed for caseload ... agency use ran the expected way'."""
+    nao = json.loads(RESULTS.read_text())["replication"]["nao_2016"]["ours"]
+    assert nao["inadequate"]["caseload"]["mean"] < nao["good"]["caseload"]["mean"]
+    assert nao["inadequate"]["agency_rate"]["mean"] > nao["good"]["agency_rate"]["mean"]
+
+
+def test_multiverse_direction_claims(fw):  # fw: results are built
+    """Robustness chapter: 'Every significant agency and caseload specification points to a worse
+    rating ... most [significant vacancy specifications] associate more vacancies with a better rating'."""
+    by = json.loads(RESULTS.read_text())["multiverse"]["by_term"]
+    assert by["agency_rate"]["share_positive_among_significant"] == 1.0
+    assert by["caseload"]["share_positive_among_significant"] == 1.0
+    assert by["vacancy_rate"]["share_positive_among_significant"] < 0.5

@@ -239,3 +239,25 @@ def test_provenance_lists_the_report_in_report_order(built):
     assert listed == [k for k in order if k in listed], "not in report order"
     assert set(listed) == set(order), set(order) ^ set(listed)
     assert "tbl-event" not in listed
+
+
+def unreadable_intervals(markdown: str, max_ratio: float = 50.0) -> list[str]:
+    """Odds-ratio intervals spanning more than ``max_ratio``: a coefficient on a unit that spans
+    the whole scale of its variable (issue 10: IDACI per unit of a 0-1 score)."""
+    header, _, rows = parse(markdown)
+    cols = [i for i, h in enumerate(header) if "odds ratio" in _unescape(h).lower()]
+    bad = []
+    for r in rows:
+        for i in cols:
+            for lo, hi in re.findall(r"\[(\d[\d,]*\.?\d*), (\d[\d,]*\.?\d*)\]", _unescape(r[i])):
+                lo_f, hi_f = float(lo.replace(",", "")), float(hi.replace(",", ""))
+                if lo_f == 0 or hi_f / lo_f > max_ratio:
+                    bad.append(f"[{lo}, {hi}]")
+    return bad
+
+
+def test_no_odds_ratio_interval_spans_orders_of_magnitude(built):
+    assert unreadable_intervals("| | Odds ratio [95% CI] |\n|:--|--:|\n| x | 0.429 [0.001, 340.101] |\n") \
+        == ["[0.001, 340.101]"]
+    bad = {name: p for name, text in built.items() if (p := unreadable_intervals(text))}
+    assert not bad, bad

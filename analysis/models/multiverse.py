@@ -466,10 +466,20 @@ def summarise(mv: pd.DataFrame) -> dict:
         out["by_term"][t] = {"n_fitted": int(len(g)), "median_worse_rating_std": float(v.median()),
                              "share_positive": float((v > 0).mean()),
                              "share_significant_5pct": float((g["p_value"] < 0.05).mean()),
+                             # of the significant specifications, the share pointing to a worse rating
+                             "share_positive_among_significant":
+                                 float((v[g["p_value"] < 0.05] > 0).mean()) if (g["p_value"] < 0.05).any() else None,
                              "min": float(v.min()), "max": float(v.max()),
                              "moves_most": most, "moves_most_excluding_outcome": most_other,
                              "moves_most_by_variance": max(choices, key=lambda c: choices[c]["variance_share"]),
                              "choices": choices}
+        # the inspection-level specifications alone (the LA-year panel is descriptive: its grade
+        # in force may predate the measures)
+        gi = g[g["level"] == "inspection"]
+        out["by_term"][t]["inspection_level"] = {
+            "n_fitted": int(len(gi)),
+            "share_positive": float((gi["worse_rating_std"] > 0).mean()),
+            "share_significant_5pct": float((gi["p_value"] < 0.05).mean())}
     return out
 
 

@@ -14,7 +14,7 @@ from .buildinfo import build_info
 from ..data.sources import load_registry
 from .common import fmt, model
 from .common import fmt_p_prose as fmt_p
-from .tables import HASH_CHARS, is_official
+from .tables import HASH_CHARS, is_official, is_transcribed
 
 
 def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> dict:
@@ -54,7 +54,8 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "n_sources": str(len(load_registry())),
             "n_official": str(sum(map(is_official, load_registry().values()))),
             "hash_chars": str(HASH_CHARS),
-            "n_community": str(sum(not is_official(s) for s in load_registry().values())),
+            "n_transcribed": str(sum(map(is_transcribed, load_registry().values()))),
+            "n_community": str(sum(not is_official(s) and not is_transcribed(s) for s in load_registry().values())),
         },
         # Quarto splits var keys on dots and reads a numeric segment as a number, so a YAML key
         # '2017' is never found (issue 9 finding 3): year keys are named y2017

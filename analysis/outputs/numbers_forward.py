@@ -34,6 +34,7 @@ def forward_variables(results: dict) -> dict:
             "drop_caseload": str(drops.get("caseload missing (2015 census did not collect it)", 0)),
             "drop_small": str(drops.get("small LA excluded (City of London, Isles of Scilly)", 0)),
             "drop_other": str(sum(v for k, v in drops.items() if k.startswith(("other", "control")))),
+            "first_year": min(s["used_by_year"]), "last_year": max(s["used_by_year"]),
             "used_mean_two": str(fw["sample"]["mean_two_before"]["n_used"]),
             "used_change_two": str(fw["sample"]["change_two_before"]["n_used"]),
         },
@@ -106,6 +107,12 @@ def forward_variables(results: dict) -> dict:
                    "pub_or": str(wb["published"]["odds_ratio"]),
                    "pub_ci": f"[{wb['published']['ci_low']}, {wb['published']['ci_high']}]",
                    "n": str(wb["ours_logit_clustered"]["nobs"])}
+    nao = results["replication"]["nao_2016"]["ours"]
+    out["nao"] = {"year": str(nao["census_year"]),
+                  "good_caseload_mean": fmt(nao["good"]["caseload"]["mean"], 1),
+                  "inadequate_caseload_mean": fmt(nao["inadequate"]["caseload"]["mean"], 1),
+                  "good_agency_mean": fmt(nao["good"]["agency_rate"]["mean"], 1),
+                  "inadequate_agency_mean": fmt(nao["inadequate"]["agency_rate"]["mean"], 1)}
     cc = results["replication"]["community_care_2020"]["ours"]["2020"]
     out["cc"] = {"year": "2020", "agency_inadequate": fmt(cc["Inadequate"]["agency"], 1),
                  "agency_outstanding": fmt(cc["Outstanding"]["agency"], 1),

@@ -42,9 +42,19 @@ def reverse_variables(results: dict) -> dict:
             d[f"cs_{kk}"] = _k(cs, k)
             d[f"cs_{kk}_ci"] = _ci(cs, k)
             d[f"trunc_{kk}"] = _k(trunc, k)
+        # event times before the TWFE window (k <= -5): range and how many CIs exclude zero
+        far = [c for k, c in cs["coefficients"].items() if k.startswith("k=") and int(k[2:]) <= -5]
+        if far:
+            d["cs_far_lo"], d["cs_far_hi"] = fmt(min(c["estimate"] for c in far), 1), fmt(max(c["estimate"] for c in far), 1)
+            d["cs_far_n"] = str(len(far))
+            d["cs_far_n_sig"] = str(sum(c["ci_low"] > 0 or c["ci_high"] < 0 for c in far))
         ks = [int(k[2:]) for k in cs["coefficients"] if k.startswith("k=")]
         d["cs_k_min"], d["cs_k_max"] = f"−{-min(ks)}" if min(ks) < 0 else str(min(ks)), f"+{max(ks)}"
         out[key] = d
+    # Callaway-Sant'Anna with not-yet-treated LAs added to the controls (agency use only)
+    ny = model(results, "rev_cs_not_yet_absorbing_agency_rate")
+    out["agency"]["cs_notyet_k0"], out["agency"]["cs_notyet_k0_ci"] = _k(ny, 0), _ci(ny, 0)
+    out["agency"]["cs_notyet_pre_p"] = fmt_p(ny["stats"]["pre_trend_wald"]["p_value"])
     mv = results["multiverse"]
     out["mv"] = {"n_specs": f"{mv['n_specifications']:,}", "n_fitted": f"{mv['n_fitted']:,}",
                  "n_not_identified": f"{mv['n_not_identified']:,}",
@@ -54,6 +64,11 @@ def reverse_variables(results: dict) -> dict:
             "median": fmt(b["median_worse_rating_std"], 3),
             "share_sig": f"{100 * b['share_significant_5pct']:.0f}%",
             "share_pos": f"{100 * b['share_positive']:.0f}%",
+            "sig_share_pos": ("–" if b["share_positive_among_significant"] is None
+                              else f"{100 * b['share_positive_among_significant']:.0f}%"),
+            "insp_share_pos": f"{100 * b['inspection_level']['share_positive']:.0f}%",
+            "insp_share_sig": f"{100 * b['inspection_level']['share_significant_5pct']:.0f}%",
+            "insp_n": f"{b['inspection_level']['n_fitted']:,}",
             "moves_most": b["moves_most"], "moves_most_other": b["moves_most_excluding_outcome"],
         }
     return out

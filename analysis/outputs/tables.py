@@ -182,13 +182,21 @@ def source_names(reg: dict) -> dict[str, str]:
             for k, p in parts.items()}
 
 
+def is_transcribed(source) -> bool:
+    """The project's own transcription of official documents (the SIF and ILACS report grades):
+    official content under the OGL, but not a file the publisher released."""
+    return "transcribed" in source.publisher.lower()
+
+
 def is_official(source) -> bool:
-    """An official (government, Open Government Licence) file, as opposed to a community file
-    such as the MIT-licensed hex-map layout."""
-    return source.licence.upper().startswith("OGL")
+    """A file released by a government publisher under the Open Government Licence, as opposed to
+    a transcription of official reports or a community file such as the MIT-licensed hex layout."""
+    return source.licence.upper().startswith("OGL") and not is_transcribed(source)
 
 
 def source_status(source) -> str:
+    if is_transcribed(source):
+        return "transcribed from official reports (OGL v3.0)"
     return "official, OGL v3.0" if is_official(source) else f"community file, {source.licence}; not official"
 
 
@@ -238,6 +246,9 @@ def tbl_by_grade(panel: pd.DataFrame) -> str:
 #: demand rates are per 10,000 children, so a coefficient per one child per 10k is tiny; the panel
 #: tables show it per a realistic difference instead, so every cell has the same three decimals
 RATE_SCALE = {"cin_rate": 100, "cpp_rate": 10, "cla_rate": 10}
+#: IDACI (a 0-1 score; LAs span roughly 0.05-0.35) is shown per this change of the score, not per
+#: unit, which spans the whole scale (issue 10: an odds ratio of "0.392 [0.000, 313.211]")
+IDACI_UNIT = 0.1
 
 
 def _coef_cell(c: dict, scale: float = 1) -> str:
@@ -255,11 +266,14 @@ def _panel_table(results: dict, outcome: str) -> str:
         label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
         if t in RATE_SCALE:
             label = label.replace(" per 10k", f" (per +{RATE_SCALE[t]} per 10k)")
+        scale = RATE_SCALE.get(t, IDACI_UNIT if t == "idaci_2019" else 1)
+        if t == "idaci_2019":
+            label = f"{label} (per {IDACI_UNIT:g} of the score)"
         cells = []
         for mid in ids.values():
             c = model(results, mid)["coefficients"].get(t)
             cells.append("not identified" if c is None and t == "idaci_2019" else
-                         "–" if c is None else _coef_cell(c, RATE_SCALE.get(t, 1)))
+                         "–" if c is None else _coef_cell(c, scale))
         rows.append([label, *cells])
     rows.append(["Year effects", *["no" if e == "between" else "yes" for e in ids]])
     rows.append(["Observations", *[f"{model(results, m)['stats']['nobs']:,}" for m in ids.values()]])
@@ -291,10 +305,14 @@ def tbl_inspection(results: dict) -> str:
     for t in [*list(MEASURE_LABELS)[:4], *CONTROL_LABELS]:
         label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
         o, a, lp = orr[t], ame[t], lpm[t]
+        # IDACI per IDACI_UNIT of the score: odds ratios to that power, the rest times it
+        u = IDACI_UNIT if t == "idaci_2019" else 1.0
+        if u != 1.0:
+            label = f"{label} (per {u:g} of the score)"
         rows.append([label,
-                     f"{fmt(o['estimate'], 3)} [{fmt(o['ci_low'], 3)}, {fmt(o['ci_high'], 3)}]",
-                     f"{fmt(100 * a['estimate'], 2)} [{fmt(100 * a['ci_low'], 2)}, {fmt(100 * a['ci_high'], 2)}]",
-                     f"{fmt(100 * lp['estimate'], 2)} ({fmt(100 * lp['std_error'], 2)})"])
+                     f"{fmt(o['estimate'] ** u, 3)} [{fmt(o['ci_low'] ** u, 3)}, {fmt(o['ci_high'] ** u, 3)}]",
+                     f"{fmt(100 * u * a['estimate'], 2)} [{fmt(100 * u * a['ci_low'], 2)}, {fmt(100 * u * a['ci_high'], 2)}]",
+                     f"{fmt(100 * u * lp['estimate'], 2)} ({fmt(100 * u * lp['std_error'], 2)})"])
     st = model(results, "ologit_logodds")["stats"]
     rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
     return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",
