@@ -235,7 +235,29 @@ def test_reverse_event_table_shows_every_event_time(built):
 def test_provenance_lists_the_report_in_report_order(built):
     order, _ = report_labels()
     rows = [ln.split("|")[1].strip() for ln in built["tbl-provenance"].splitlines()[2:]]
-    listed = [re.sub(r"\\(.)", r"\1", r).lstrip("@") for r in rows]
+    shown = [re.sub(r"\\(.)", r"\1", r) for r in rows]
+    # a row is a cross-reference or a readable name, never a raw label ("tbl-lookup")
+    raw = [r for r in shown if not r.startswith("@") and r not in tables.ONE_FORMAT_NAMES.values()]
+    assert raw == [], raw
+    by_name = {v: k for k, v in tables.ONE_FORMAT_NAMES.items()}
+    listed = [by_name.get(r, r).lstrip("@") for r in shown]
     assert listed == [k for k in order if k in listed], "not in report order"
     assert set(listed) == set(order), set(order) ^ set(listed)
     assert "tbl-event" not in listed
+
+
+def test_provenance_names_a_one_format_output_in_words():
+    made = {"fig-trends": "a.py::f", "tbl-lookup": "b.py::g"}
+    text = re.sub(r"\\(.)", r"\1", tables.tbl_provenance(made, {"fig-trends"}))
+    assert "Council lookup table (Appendix E, PDF only)" in text and "tbl-lookup" not in text.replace("`", "")
+    with pytest.raises(ValueError, match="tbl-new"):
+        tables.tbl_provenance({**made, "tbl-new": "c.py::h"}, {"fig-trends"})
+
+
+def test_no_table_prints_a_lazy_plural(built):
+    """"1 year(s)" reads as a template: a count takes the singular or the plural ("code(s)" of
+    an unknown number may stay)."""
+    lazy = {name: re.findall(r"\b\d+ \w+\(s\)", re.sub(r"\\(.)", r"\1", text)) for name, text in built.items()}
+    assert {k: v for k, v in lazy.items() if v} == {}
+    assert "census 1 year earlier missing" in built["tbl-fwd-sample"]
+    assert "census 2 years earlier missing" in built["tbl-fwd-sample"]

@@ -314,14 +314,25 @@ def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     return md(d.rename(columns=str.capitalize), "llllr")
 
 
+#: readable names of the outputs that exist in one format only (no cross-reference can reach them)
+ONE_FORMAT_NAMES = {"tbl-lookup": "Council lookup table (Appendix E, PDF only)"}
+
+
 def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
     """Which function made each figure and table (from ``report/outputs/provenance.json``).
 
     ``labels`` are the cross-reference labels defined in the report sources: those are shown as
-    cross-references ("Figure 3"), others by their label.
+    cross-references ("Figure 3"), others by their readable name in :data:`ONE_FORMAT_NAMES`
+    (a raw label such as "tbl-lookup" is never printed: ValueError if one has no name).
     """
     rows = []
+    unnamed = [k for k in made if not (k in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", k))
+               and k not in ONE_FORMAT_NAMES]
+    if unnamed:
+        raise ValueError(f"provenance: no cross-reference and no readable name for {unnamed} "
+                         f"(add them to ONE_FORMAT_NAMES)")
     for label, fn in made.items():  # build order: figures, then tables
-        shown = Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label) else label
+        shown = (Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label)
+                 else ONE_FORMAT_NAMES[label])
         rows.append([shown, code(fn)])
     return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll")
