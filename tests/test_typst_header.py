@@ -79,3 +79,40 @@ def test_table_rows_are_as_tall_as_their_text(tmp_path):
     # lines inside a cell: 8 pt text, 0.45 em leading (typst's default 0.65 em gave 11.7 pt)
     one, two = (next(y for y, t, _ in runs if t.startswith(w)) for w in ("Line one", "Line two"))
     assert one - two <= 10.8, one - two
+
+
+def _image_heights_cm(tmp_path, body: str, header: str | None = None) -> list[float]:
+    """Heights (cm) of the images drawn on the first page of ``body`` on an A4 page."""
+    typst = pytest.importorskip("typst")
+    from PIL import Image
+    from pypdf import PdfReader
+    Image.new("RGB", (1000, 1800), "white").save(tmp_path / "tall.png", dpi=(200, 200))  # 12.7 x 22.9 cm
+    src = tmp_path / "img.typ"
+    src.write_text((HEADER.read_text(encoding="utf-8") if header is None else header)
+                   + "#set page(paper: \"a4\", margin: 2.2cm)\n" + body, encoding="utf-8")
+    pdf = tmp_path / "img.pdf"
+    pdf.write_bytes(typst.compile(str(src)))
+    heights = []
+
+    def visit(op, args, cm, tm):
+        if op == b"Do":
+            heights.append(abs(cm[3]) / 72 * 2.54)
+    PdfReader(pdf).pages[0].extract_text(visitor_operand_before=visit)
+    return heights
+
+
+def test_a_tall_figure_is_scaled_to_half_a_page(tmp_path):
+    body = '#figure(image("tall.png"), caption: [Tall])'
+    assert _image_heights_cm(tmp_path, body) == [pytest.approx(13.0, abs=0.05)]
+    old = HEADER.read_text(encoding="utf-8").split("#show image:")[0]  # without the rule
+    assert _image_heights_cm(tmp_path, body, old)[0] > 20
+
+
+def test_hex_maps_are_half_width_in_the_pdf_and_their_own_width_in_html():
+    """Two hex maps fit on a PDF page: each carries width="50%", a figure attribute Quarto and
+    pandoc both write into typst; the stylesheet gives the HTML image back its own width."""
+    maps_md = (paths.ROOT / "report" / "outputs" / "maps.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"\{#fig-map-[^}]*\}", maps_md)
+    assert len(blocks) >= 4 and all('.hexmap' in b and 'width="50%"' in b for b in blocks), blocks
+    css = (paths.ROOT / "report" / "style.css").read_text(encoding="utf-8")
+    assert re.search(r"img\.hexmap[^{]*\{[^}]*width:\s*auto\s*!important", css)
