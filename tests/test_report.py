@@ -352,3 +352,9 @@ def test_table_captions_stay_with_their_tables(rendered):
         assert first in after, f"Table {number} ({label}): caption at the foot of a page, its table on the next"
         checked += 1
     assert checked == len(labels) >= 19
+
+
+def test_no_interval_wraps_inside_its_brackets_in_the_pdf(pdf_text):
+    """A line of the PDF never ends inside an interval ("[−7.2," then "2.2]" on the next line)."""
+    broken = [ln.strip() for ln in pdf_text.splitlines() if re.search(r"\[[−\d.]+,(\s*$|\s{3,})", ln)]
+    assert broken == []

@@ -132,7 +132,7 @@ def too_narrow(markdown: str) -> list[str]:
         word = 0.0
         for r in raw:
             factor = tables.CODE_FACTOR if r[i].strip().startswith("`") else 1.0
-            longest = max((len(w) for w in _unescape(r[i]).split()), default=0)
+            longest = max((len(w) for w in tables.words(_unescape(r[i]))), default=0)
             word = max(word, min(longest * factor, 16 * tables.CODE_FACTOR))
         # relative widths are used in full (pandoc spreads them over the text width)
         width = dashes[i] * available / sum(dashes) if sum(dashes) > 72 else dashes[i] * scale
@@ -261,3 +261,21 @@ def test_no_table_prints_a_lazy_plural(built):
     assert {k: v for k, v in lazy.items() if v} == {}
     assert "census 1 year earlier missing" in built["tbl-fwd-sample"]
     assert "census 2 years earlier missing" in built["tbl-fwd-sample"]
+
+
+#: an interval whose ends are separated by a breakable space (it could wrap inside its brackets)
+BREAKABLE_INTERVAL_RE = re.compile(r"\[[−\-\d.,]+,[ \t]+[−\-\d.,]+\]")
+
+
+def test_intervals_are_one_unbreakable_word(built):
+    """"[−7.2, 2.2]" must not wrap after the comma in the PDF: the space is U+00A0, which the
+    width rule counts as part of the word (``str.split()`` would split at it)."""
+    found = {name: BREAKABLE_INTERVAL_RE.findall(re.sub(r"\\(.)", r"\1", text)) for name, text in built.items()}
+    assert {k: v for k, v in found.items() if v} == {}
+    assert "\u00a0" in built["tbl-fwd-magnitudes"]
+    assert tables.words("−2.5 [−7.2,\u00a02.2]") == ["−2.5", "[−7.2,\u00a02.2]"]
+    assert "\u00a0" in tables.escape_md("[−7.2,\u00a02.2]")
+    # the width rule sees the interval as one word
+    df = pd.DataFrame([["x", "−2.5 [−7.2,\u00a02.2]"]], columns=["a", "b"])
+    assert tables.min_width_chars(df) >= len("[−7.2,\u00a02.2]")
+    assert BREAKABLE_INTERVAL_RE.findall("| −2.5 [−7.2, 2.2] |") == ["[−7.2, 2.2]"]  # the check can fail

@@ -16,7 +16,7 @@ import string
 import pandas as pd
 
 from ..data.sources import load_registry
-from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, missing, model
+from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, interval, missing, model
 
 ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",
                     "fe_twoway": "LA + year FE", "first_difference": "First diff."}
@@ -48,6 +48,16 @@ class Markup:
 _SHORTCODE_RE = re.compile(r"\{\{<|>\}\}")
 
 
+#: whitespace a line may break at: every kind but the non-breaking space (``str.split()`` would
+#: also split at U+00A0, which keeps an interval such as "[−7.2,\u00a02.2]" together)
+_BREAKABLE_RE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def words(text: str) -> list[str]:
+    """The unbreakable words of ``text``: split at breakable whitespace only (not at U+00A0)."""
+    return [w for w in _BREAKABLE_RE.split(text) if w]
+
+
 def escape_md(value: object) -> str:
     """Escape a value so that pandoc markdown (and Quarto) reads it as literal text.
 
@@ -61,7 +71,7 @@ def escape_md(value: object) -> str:
     (a pipe-table row is one line). Pandoc's HTML and typst writers then escape the literal
     characters for their format (``&lt;``, ``\\#``).
     """
-    text = " ".join(str(value).split())
+    text = " ".join(words(str(value)))
     return "".join("\\" + ch if ch in string.punctuation else ch for ch in text)
 
 
@@ -100,7 +110,7 @@ def _visible(value: object) -> tuple[str, float]:
     """(text as printed, width factor) of one cell: code spans without their fences."""
     if isinstance(value, Markup) and value.text.startswith("`"):
         return value.text.strip("`").strip(), CODE_FACTOR
-    return ("–" if missing(value) else " ".join(str(value).split())), 1.0
+    return ("–" if missing(value) else " ".join(words(str(value)))), 1.0
 
 
 def column_widths(df: pd.DataFrame) -> list[int]:
@@ -114,7 +124,7 @@ def column_widths(df: pd.DataFrame) -> list[int]:
     need, want = [], []
     for i, c in enumerate(df.columns):
         vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
-        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        word = max(max((len(w) for w in words(t)), default=1) * f for t, f in vals)
         # code longer than 20 characters may break between characters (typst-header.typ, style.css)
         word = max(min(word, 16 * CODE_FACTOR), 3)
         need.append(word + 1)
@@ -133,7 +143,7 @@ def min_width_chars(df: pd.DataFrame) -> float:
     total = 0.0
     for i, c in enumerate(df.columns):
         vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
-        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        word = max(max((len(w) for w in words(t)), default=1) * f for t, f in vals)
         total += max(min(word, 16 * CODE_FACTOR), 3) + 1 + 2
     return total
 
@@ -292,8 +302,8 @@ def tbl_inspection(results: dict) -> str:
         label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
         o, a, lp = orr[t], ame[t], lpm[t]
         rows.append([label,
-                     f"{fmt(o['estimate'], 3)} [{fmt(o['ci_low'], 3)}, {fmt(o['ci_high'], 3)}]",
-                     f"{fmt(100 * a['estimate'], 2)} [{fmt(100 * a['ci_low'], 2)}, {fmt(100 * a['ci_high'], 2)}]",
+                     f"{fmt(o['estimate'], 3)} {interval(fmt(o['ci_low'], 3), fmt(o['ci_high'], 3))}",
+                     f"{fmt(100 * a['estimate'], 2)} {interval(fmt(100 * a['ci_low'], 2), fmt(100 * a['ci_high'], 2))}",
                      f"{fmt(100 * lp['estimate'], 2)} ({fmt(100 * lp['std_error'], 2)})"])
     st = model(results, "ologit_logodds")["stats"]
     rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
