@@ -71,7 +71,7 @@ def test_html_is_self_contained(rendered):
 def test_figure_and_table_counts_match_sources(rendered, pdf_text):
     html = rendered[0].read_text(encoding="utf-8")
     figs, tbls = _source_labels("fig"), _source_labels("tbl")
-    assert len(figs) >= 11 and len(tbls) >= 18  # 7 figures + 4-5 maps; 18 tables in HTML (+ the PDF lookup)
+    assert len(figs) >= 14 and len(tbls) >= 18  # 10 figures (four specification curves) + 4-5 maps; 18 tables in HTML (+ the PDF lookup)
     for f in figs:
         assert f'id="{f}"' in html
     for i in range(1, len(figs) + 1):
@@ -352,3 +352,9 @@ def test_table_captions_stay_with_their_tables(rendered):
         assert first in after, f"Table {number} ({label}): caption at the foot of a page, its table on the next"
         checked += 1
     assert checked == len(labels) >= 19
+
+
+def test_no_interval_wraps_inside_its_brackets_in_the_pdf(pdf_text):
+    """A line of the PDF never ends inside an interval ("[−7.2," then "2.2]" on the next line)."""
+    broken = [ln.strip() for ln in pdf_text.splitlines() if re.search(r"\[[−\d.]+,(\s*$|\s{3,})", ln)]
+    assert broken == []

@@ -191,7 +191,8 @@ def test_alt_texts_are_attribute_safe(derived, results):
     res, curve = results
     alts = figures.alt_texts(panel, res, curve)
     assert set(alts) == {"fig_trends", "fig_by_rating", "fig_la_variation", "fig_panel_coefs",
-                         "fig_event_study", "fig_spec_curve"}
+                         "fig_event_study", "fig_spec_agency", "fig_spec_caseload", "fig_spec_vacancy",
+                         "fig_spec_turnover"}
     assert all('"' not in a and len(a) > 60 for a in alts.values())
 
 
@@ -579,7 +580,9 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     figures.fig_panel_coefficients(res)
     figures.fig_event_study(res)
     figures_reverse.fig_reverse_event(res)
-    figures.fig_spec_curve(pd.read_csv(paths.ROOT / "report" / "outputs" / "results" / "multiverse.csv"))
+    curve = pd.read_csv(paths.ROOT / "report" / "outputs" / "results" / "multiverse.csv")
+    for term in figures.SPEC_TERMS:
+        figures.fig_spec_curve(curve, term)
     maps.build_maps(panel, insp)
     return drawn
 

@@ -112,11 +112,57 @@ def test_an_unlabelled_choice_is_refused(curve):
 
 # -- the figure ----------------------------------------------------------------------------------
 
-def test_spec_curve_figure_is_phone_readable_and_byte_stable(curve, tmp_path, monkeypatch):
+def test_one_figure_per_measure_agency_first():
+    assert list(figures.SPEC_FIGURES) == figures.SPEC_TERMS and figures.SPEC_TERMS[0] == "agency_rate"
+    assert list(figures.SPEC_FIGURES.values()) == ["fig-spec-agency", "fig-spec-caseload", "fig-spec-vacancy",
+                                                   "fig-spec-turnover"]
+
+
+@pytest.mark.parametrize("term", ["agency_rate", "caseload", "vacancy_rate", "turnover_rate"])
+def test_spec_curve_figure_is_phone_readable_and_byte_stable(curve, tmp_path, monkeypatch, term):
     from analysis.outputs import common
     monkeypatch.setattr(common, "FIGURES", tmp_path)  # never overwrite the report's own figure
-    first = figures.fig_spec_curve(curve).read_bytes()  # save_checked: width and text size
-    assert figures.fig_spec_curve(curve).read_bytes() == first
+    path = figures.fig_spec_curve(curve, term)  # save_checked: width and text size at 360 px
+    assert path.name == f"{figures.SPEC_FIGURES[term]}.png"
+    first = path.read_bytes()
+    assert figures.fig_spec_curve(curve, term).read_bytes() == first
+
+
+@pytest.mark.parametrize("term", ["agency_rate", "turnover_rate"])
+def test_spec_curve_is_one_column_with_headings_on_their_own_rows(curve, term):
+    import matplotlib.pyplot as plt
+    fig = figures.draw_spec_curve(curve, term)
+    try:
+        assert len(fig.axes) == 2
+        ax_m = next(ax for ax in fig.axes if ax.get_images())  # the choices panel is an image
+        ax_c = next(ax for ax in fig.axes if ax is not ax_m)
+        r = fig.canvas.get_renderer()
+        fig.canvas.draw()
+        bc, bm = ax_c.get_window_extent(r), ax_m.get_window_extent(r)
+        assert bc.y0 > bm.y1 and abs(bc.x0 - bm.x0) < 1 and abs(bc.x1 - bm.x1) < 1  # curve on top
+        labels = [t.get_text() for t in ax_m.get_yticklabels()]
+        headings = [t.get_text() for t in ax_m.get_yticklabels() if t.get_fontweight() == "bold"]
+        assert headings == list(figures.SPEC_CHOICES)  # each dimension heading is a row of its own
+        assert len(labels) == len(figures.SPEC_CHOICES) + sum(len(v) for _, v in figures.SPEC_CHOICES.values())
+        assert figures.text_overlaps(fig) == []
+    finally:
+        plt.close(fig)
+
+
+def test_overlapping_labels_are_caught():
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.set_yticks([0, 0.01], ["Inspections, LA effects", "Outcome"])  # two labels on one line
+    try:
+        assert ("Inspections, LA effects", "Outcome") in figures.text_overlaps(fig)
+    finally:
+        plt.close(fig)
+    # a figure that overlaps is refused, not saved
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.text(0.5, 0.5, "Change over 2 years")
+    ax.text(0.5, 0.5, "Controls")
+    assert figures.text_overlaps(fig) == [("Change over 2 years", "Controls")]
+    plt.close(fig)
 
 
 def test_significance_colours_are_not_grade_colours_and_survive_colour_blindness():
@@ -171,21 +217,38 @@ def _alt_problems(text: str, curve: pd.DataFrame, results: dict | None = None) -
     return problems
 
 
+def _alt_all(curve: pd.DataFrame) -> str:
+    """The four figures' alt texts together."""
+    return " ".join(figures.alt_spec_curve(curve, t) for t in figures.SPEC_TERMS)
+
+
 def test_alt_text_of_spec_curve_matches_the_data_and_results(curve, results):
-    assert _alt_problems(figures.alt_spec_curve(curve), curve, results) == []
+    assert _alt_problems(_alt_all(curve), curve, results) == []
+    for t, word in WORDS.items():  # each figure's alt text speaks of its own measure only
+        text = figures.alt_spec_curve(curve, t)
+        assert [w for w in WORDS.values() if f"{w}: " in text] == [word]
+    alts = figures.alt_texts(*_alt_inputs(curve))
+    for t, name in figures.SPEC_FIGURES.items():
+        assert alts[name.replace("-", "_")] == figures.alt_spec_curve(curve, t)
+
+
+def _alt_inputs(curve):
+    from analysis.derived import load_derived
+    from analysis.outputs.common import load_results
+    return load_derived()[0], load_results(), curve
 
 
 def test_alt_text_follows_perturbed_data(curve):
     """Flip caseload's signs and make agency insignificant: the claims must move with the data,
     and the checker must catch the old text."""
-    text = figures.alt_spec_curve(curve)
+    text = _alt_all(curve)
     bent = curve.copy()
     rows = (bent["term"] == "caseload") & (bent["status"] == "fitted")
     bent.loc[rows, ["estimate", "std_estimate", "worse_rating_std"]] *= -1
     lo = bent.loc[rows, "ci_low"].copy()
     bent.loc[rows, "ci_low"], bent.loc[rows, "ci_high"] = -bent.loc[rows, "ci_high"], -lo
     bent.loc[bent["term"] == "agency_rate", "p_value"] = 0.5
-    new = figures.alt_spec_curve(bent)
+    new = _alt_all(bent)
     assert _alt_problems(new, bent) == []
     assert _alt_problems(text, bent) != []  # the old claims no longer fit the data
     old, now = _claims(text), _claims(new)

@@ -132,7 +132,7 @@ def too_narrow(markdown: str) -> list[str]:
         word = 0.0
         for r in raw:
             factor = tables.CODE_FACTOR if r[i].strip().startswith("`") else 1.0
-            longest = max((len(w) for w in _unescape(r[i]).split()), default=0)
+            longest = max((len(w) for w in tables.words(_unescape(r[i]))), default=0)
             word = max(word, min(longest * factor, 16 * tables.CODE_FACTOR))
         # relative widths are used in full (pandoc spreads them over the text width)
         width = dashes[i] * available / sum(dashes) if sum(dashes) > 72 else dashes[i] * scale
@@ -235,7 +235,12 @@ def test_reverse_event_table_shows_every_event_time(built):
 def test_provenance_lists_the_report_in_report_order(built):
     order, _ = report_labels()
     rows = [ln.split("|")[1].strip() for ln in built["tbl-provenance"].splitlines()[2:]]
-    listed = [re.sub(r"\\(.)", r"\1", r).lstrip("@") for r in rows]
+    shown = [re.sub(r"\\(.)", r"\1", r) for r in rows]
+    # a row is a cross-reference or a readable name, never a raw label ("tbl-lookup")
+    raw = [r for r in shown if not r.startswith("@") and r not in tables.ONE_FORMAT_NAMES.values()]
+    assert raw == [], raw
+    by_name = {v: k for k, v in tables.ONE_FORMAT_NAMES.items()}
+    listed = [by_name.get(r, r).lstrip("@") for r in shown]
     assert listed == [k for k in order if k in listed], "not in report order"
     assert set(listed) == set(order), set(order) ^ set(listed)
     assert "tbl-event" not in listed
@@ -249,7 +254,7 @@ def unreadable_intervals(markdown: str, max_ratio: float = 50.0) -> list[str]:
     bad = []
     for r in rows:
         for i in cols:
-            for lo, hi in re.findall(r"\[(\d[\d,]*\.?\d*), (\d[\d,]*\.?\d*)\]", _unescape(r[i])):
+            for lo, hi in re.findall(r"\[(\d[\d,]*\.?\d*),\s+(\d[\d,]*\.?\d*)\]", _unescape(r[i])):
                 lo_f, hi_f = float(lo.replace(",", "")), float(hi.replace(",", ""))
                 if lo_f == 0 or hi_f / lo_f > max_ratio:
                     bad.append(f"[{lo}, {hi}]")
@@ -261,3 +266,38 @@ def test_no_odds_ratio_interval_spans_orders_of_magnitude(built):
         == ["[0.001, 340.101]"]
     bad = {name: p for name, text in built.items() if (p := unreadable_intervals(text))}
     assert not bad, bad
+
+
+def test_provenance_names_a_one_format_output_in_words():
+    made = {"fig-trends": "a.py::f", "tbl-lookup": "b.py::g"}
+    text = re.sub(r"\\(.)", r"\1", tables.tbl_provenance(made, {"fig-trends"}))
+    assert "Council lookup table (Appendix E, PDF only)" in text and "tbl-lookup" not in text.replace("`", "")
+    with pytest.raises(ValueError, match="tbl-new"):
+        tables.tbl_provenance({**made, "tbl-new": "c.py::h"}, {"fig-trends"})
+
+
+def test_no_table_prints_a_lazy_plural(built):
+    """"1 year(s)" reads as a template: a count takes the singular or the plural ("code(s)" of
+    an unknown number may stay)."""
+    lazy = {name: re.findall(r"\b\d+ \w+\(s\)", re.sub(r"\\(.)", r"\1", text)) for name, text in built.items()}
+    assert {k: v for k, v in lazy.items() if v} == {}
+    assert "census 1 year earlier missing" in built["tbl-fwd-sample"]
+    assert "census 2 years earlier missing" in built["tbl-fwd-sample"]
+
+
+#: an interval whose ends are separated by a breakable space (it could wrap inside its brackets)
+BREAKABLE_INTERVAL_RE = re.compile(r"\[[−\-\d.,]+,[ \t]+[−\-\d.,]+\]")
+
+
+def test_intervals_are_one_unbreakable_word(built):
+    """"[−7.2, 2.2]" must not wrap after the comma in the PDF: the space is U+00A0, which the
+    width rule counts as part of the word (``str.split()`` would split at it)."""
+    found = {name: BREAKABLE_INTERVAL_RE.findall(re.sub(r"\\(.)", r"\1", text)) for name, text in built.items()}
+    assert {k: v for k, v in found.items() if v} == {}
+    assert "\u00a0" in built["tbl-fwd-magnitudes"]
+    assert tables.words("−2.5 [−7.2,\u00a02.2]") == ["−2.5", "[−7.2,\u00a02.2]"]
+    assert "\u00a0" in tables.escape_md("[−7.2,\u00a02.2]")
+    # the width rule sees the interval as one word
+    df = pd.DataFrame([["x", "−2.5 [−7.2,\u00a02.2]"]], columns=["a", "b"])
+    assert tables.min_width_chars(df) >= len("[−7.2,\u00a02.2]")
+    assert BREAKABLE_INTERVAL_RE.findall("| −2.5 [−7.2, 2.2] |") == ["[−7.2, 2.2]"]  # the check can fail

@@ -185,7 +185,7 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
         else:
             lagged = [c + suffix for c in regressors]
             drop(d[f"_in{lag_k}"].isna() | d[lagged].isna().any(axis=1),
-                 f"census {lag_k} year(s) earlier missing (lag structure {lag})")
+                 f"census {lag_k} year{'' if lag_k == 1 else 's'} earlier missing (lag structure {lag})")
         d = d.drop(columns=[f"_in{lag_k}"])
     if lag == "mean_two_before":
         for c in regressors:

@@ -17,7 +17,7 @@ from .. import paths
 from ..derived import load_derived
 from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
-from .common import OUT, TABLES, load_results
+from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
@@ -33,7 +33,7 @@ def build() -> dict[str, str]:
     worker_figs = {
         "fig-trends": (figures.fig_national_trends, (panel,)),
         "fig-event-study": (figures.fig_event_study, (results,)),
-        "fig-spec-curve": (figures.fig_spec_curve, (curve,)),
+        **{name: (figures.fig_spec_curve, (curve, term)) for term, name in figures.SPEC_FIGURES.items()},
         "fig-reverse-event": (figures_reverse.fig_reverse_event, (results,)),
     }
     here_figs = {
@@ -50,6 +50,11 @@ def build() -> dict[str, str]:
         worker.proc.join()
         raise
     worker.join()
+    # a figure left over from an earlier build (e.g. the one-panel-per-measure fig-spec-curve,
+    # since split into four figures) is removed, as stale tables are
+    for stale in FIGURES.glob("fig-*.png"):
+        if stale.stem not in made:
+            stale.unlink()
     return made
 
 

@@ -86,3 +86,13 @@ def fmt_p_prose(p: float | None) -> str:
     if p is None:
         return "–"
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+#: non-breaking space: keeps a confidence interval on one line ("[−7.2,\u00a02.2]" never wraps
+#: inside its brackets in the PDF or HTML)
+NBSP = "\u00a0"
+
+
+def interval(lo: str, hi: str) -> str:
+    """A 95% interval of two formatted ends, "[lo,<NBSP>hi]": one unbreakable word."""
+    return f"[{lo},{NBSP}{hi}]"

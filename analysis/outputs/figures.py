@@ -225,8 +225,11 @@ def fig_event_study(results: dict):
     return save_checked(fig, "fig-event-study")
 
 
-#: the workforce measures of the multiverse, in the order of the figure's panels
-SPEC_TERMS = ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"]
+#: the workforce measures of the multiverse, one figure each, in report order (agency use, the
+#: headline, first) with the label of each figure
+SPEC_TERMS = ["agency_rate", "caseload", "vacancy_rate", "turnover_rate"]
+SPEC_FIGURES = {"agency_rate": "fig-spec-agency", "caseload": "fig-spec-caseload",
+                "vacancy_rate": "fig-spec-vacancy", "turnover_rate": "fig-spec-turnover"}
 #: rows of the choices panel, grouped by dimension: dimension heading -> (column of
 #: ``multiverse.csv``, {level in the data: row label in plain words}). The four controls are
 #: yes/no choices each, read from the ``controls`` column ('none' or 'spending + region + ...').
@@ -343,18 +346,47 @@ def _curve_panel(ax, s: pd.DataFrame) -> None:
     ax.grid(axis="x", visible=False)
 
 
-def _choices_panel(ax, m: pd.DataFrame, labels: bool) -> None:
-    """Marks (dark) where a specification made a choice; dimensions separated by lines."""
+def choice_rows(m: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, bool]]]:
+    """Rows of the choices panel with each dimension heading on a row of its own.
+
+    Parameters
+    ----------
+    m : DataFrame
+        :func:`choice_matrix` of the specifications, in curve order.
+
+    Returns
+    -------
+    (array, labels)
+        The marks, one row per panel row (a heading row is all zeros), and the row labels as
+        (text, is a heading), top to bottom.
+    """
+    rows, labels = [], []
+    dims = m.columns.get_level_values(0)
+    for heading in dict.fromkeys(dims):
+        rows.append(np.zeros(len(m)))
+        labels.append((heading, True))
+        for label in m[heading].columns:
+            rows.append(m[(heading, label)].to_numpy(dtype=float))
+            labels.append((label, False))
+    return np.vstack(rows), labels
+
+
+def _choices_panel(ax, m: pd.DataFrame) -> None:
+    """Marks (dark) where a specification made a choice; each dimension under its own heading row,
+    dimensions separated by lines."""
     from matplotlib.colors import LinearSegmentedColormap
     cmap = LinearSegmentedColormap.from_list("marks", ["#ffffff", CHOICE_MARK_COLOUR])
-    ax.imshow(m.T.to_numpy(dtype=float), aspect="auto", cmap=cmap, vmin=0, vmax=1,
-              interpolation="antialiased", extent=(-0.5, len(m) - 0.5, len(m.columns) - 0.5, -0.5))
-    dims = m.columns.get_level_values(0)
-    bounds = [i for i in range(1, len(dims)) if dims[i] != dims[i - 1]]
-    for b in bounds:
-        ax.axhline(b - 0.5, color="0.55", lw=0.8)
-    ax.set_yticks(range(len(m.columns)))
-    ax.set_yticklabels(m.columns.get_level_values(1) if labels else [])
+    marks, labels = choice_rows(m)
+    ax.imshow(marks, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="antialiased",
+              extent=(-0.5, len(m) - 0.5, len(labels) - 0.5, -0.5))
+    for i, (_, heading) in enumerate(labels):
+        if heading and i:
+            ax.axhline(i - 0.5, color="0.55", lw=0.8)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels([text for text, _ in labels])
+    for tick, (_, heading) in zip(ax.get_yticklabels(), labels):
+        if heading:
+            tick.set_fontweight("bold")
     ax.tick_params(axis="y", length=0, pad=3)
     ax.set_xticks([])
     ax.grid(False)
@@ -364,65 +396,89 @@ def _choices_panel(ax, m: pd.DataFrame, labels: bool) -> None:
         ax.spines[side].set_linewidth(0.8)
 
 
-def fig_spec_curve(curve: pd.DataFrame):
-    """Specification curve of every workforce measure with its choices panel.
+def text_overlaps(fig) -> list[tuple[str, str]]:
+    """Pairs of drawn, non-empty texts of ``fig`` whose bounding boxes overlap.
+
+    Tick labels of ticks outside the axis limits are not drawn (matplotlib keeps them visible
+    but skips them), so they are left out."""
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            tol = 1e-9 * max(1.0, abs(hi - lo))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not lo - tol <= tick.get_loc() <= hi + tol:
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    texts = [t for t in fig.findobj(plt.Text)
+             if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
+    boxes = [(t.get_text(), t.get_window_extent(r)) for t in texts]
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
+            if ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1]
+
+
+def draw_spec_curve(curve: pd.DataFrame, term: str):
+    """The specification-curve figure of one workforce measure (not saved): a Figure.
+
+    One column: the sorted sign-aligned standardised estimates on top (points coloured by
+    p < 0.05, 95% intervals as a light band behind them, a zero line) and, under it, one row per
+    choice (Simonsohn, Simmons and Nelson 2020) under a heading row per dimension, marked dark in
+    the columns of the specifications that made it. With about 1,500 specifications several share
+    a pixel, so the marks read as a density: dark where every specification there made the choice.
+    """
+    phone_theme()
+    s = spec_sorted(curve, term)
+    m = choice_matrix(s)
+    n_rows = len(choice_rows(m)[1])
+    # heights in inches, top to bottom: title and legend, curve, gap, choices (one row each), x label
+    top, curve_h, gap, row_h, bottom = 0.75, 2.0, 0.25, 0.2, 0.4
+    height = top + curve_h + gap + n_rows * row_h + bottom
+    fig = plt.figure(figsize=(5.2, height))
+    left, right = 0.42, 0.98
+    ax_m = fig.add_axes((left, bottom / height, right - left, n_rows * row_h / height))
+    ax_c = fig.add_axes((left, (bottom + n_rows * row_h + gap) / height, right - left, curve_h / height))
+    _curve_panel(ax_c, s)
+    ax_c.set_ylabel("Estimate per SD\n(above 0: worse rating)")
+    ax_c.set_title(MEASURE_LABELS[term], pad=24)
+    handles, names = ax_c.get_legend_handles_labels()
+    ax_c.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+                markerscale=2.5, handletextpad=0.3, columnspacing=1.2, borderaxespad=0.1)
+    _choices_panel(ax_m, m)
+    ax_m.tick_params(axis="y", labelsize=9)
+    ax_m.set_xlabel(f"{len(s):,} specifications, sorted by estimate")
+    fig.align_ylabels([ax_c, ax_m])
+    return fig
+
+
+def fig_spec_curve(curve: pd.DataFrame, term: str):
+    """Specification curve of one workforce measure with its choices panel (see
+    :func:`draw_spec_curve`), saved as ``SPEC_FIGURES[term]``.
 
     Parameters
     ----------
     curve : DataFrame
         ``multiverse.csv`` (see :func:`spec_sorted`).
+    term : str
+        Workforce measure, a key of :data:`SPEC_FIGURES`.
 
     Returns
     -------
     Path
         The PNG written by :func:`save_checked`.
 
-    Notes
-    -----
-    Two by two measures. Each has the sorted sign-aligned standardised estimates (points coloured
-    by p < 0.05, 95% intervals as a light band behind them, a zero line) and, under it, one row per
-    choice (Simonsohn, Simmons and Nelson 2020), marked dark in the columns of the
-    specifications that made it. With about 1,500 specifications several share a pixel, so the
-    marks read as a density: dark where every specification there made the choice.
+    Raises
+    ------
+    ValueError
+        If two texts of the figure overlap, or it is not readable on a phone.
     """
-    phone_theme()
-    n_rows = sum(len(levels) for _, levels in SPEC_CHOICES.values())
-    fig = plt.figure(figsize=(5.5, 8.5))
-    outer = fig.add_gridspec(2, 2, left=0.34, right=0.985, top=0.927, bottom=0.038, wspace=0.3, hspace=0.09)
-    headings = []
-    for k, term in enumerate(SPEC_TERMS):
-        r, c = divmod(k, 2)
-        inner = outer[r, c].subgridspec(2, 1, height_ratios=[1.4, n_rows * 0.145], hspace=0.04)
-        ax_c, ax_m = fig.add_subplot(inner[0]), fig.add_subplot(inner[1])
-        s = spec_sorted(curve, term)
-        _curve_panel(ax_c, s)
-        ax_c.set_title(SHORT[term], pad=4)
-        if c == 0:
-            ax_c.set_ylabel("per SD")
-        m = choice_matrix(s)
-        _choices_panel(ax_m, m, labels=c == 0)
-        if c == 0:  # dimension headings at the figure's left edge, level with each group's first row
-            dims = m.columns.get_level_values(0)
-            for heading in SPEC_CHOICES:
-                first = int(np.flatnonzero(dims == heading)[0])
-                headings.append((ax_m.annotate(heading, xy=(0.0, first), xycoords=("figure fraction", "data"),
-                                               va="center", ha="left", fontsize=10, fontweight="bold"),
-                                 ax_m.get_yticklabels()[first]))
-        if k == 0:
-            handles, names = ax_c.get_legend_handles_labels()
-    fig.legend(handles, names, loc="upper center", ncol=3, frameon=False, bbox_to_anchor=(0.5, 1.0),
-               markerscale=2.5, handletextpad=0.3, columnspacing=1.2)
-    n = sorted({len(spec_sorted(curve, t)) for t in SPEC_TERMS})
-    fig.text(0.5, 0.967, "Estimate per SD of the measure; above 0 = worse rating", ha="center", va="top")
-    fig.text((0.34 + 0.985) / 2, 0.03, f"{' or '.join(f'{x:,}' for x in n)} specifications per measure, "
-             "sorted by estimate", ha="center", va="top")
-    renderer = fig.canvas.get_renderer()
-    clash = [h.get_text() for h, label in headings
-             if h.get_window_extent(renderer).x1 + 2 > label.get_window_extent(renderer).x0]
+    name = SPEC_FIGURES[term]
+    fig = draw_spec_curve(curve, term)
+    clash = text_overlaps(fig)
     if clash:
         plt.close(fig)
-        raise ValueError(f"fig-spec-curve: dimension heading(s) {clash} overlap their first row label")
-    return save_checked(fig, "fig-spec-curve")
+        raise ValueError(f"{name}: texts overlap: {clash}")
+    return save_checked(fig, name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -525,23 +581,18 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def alt_spec_curve(curve: pd.DataFrame) -> str:
-    """Alt text of :func:`fig_spec_curve`, with numbers from :func:`spec_curve_summary`."""
-    sm = spec_curve_summary(curve)
-    n = sm["n_fitted"].unique()
-    count = f"{int(n[0]):,}" if len(n) == 1 else "the"
-    parts = []
-    for t, r in sm.iterrows():
-        moves = CHOICE_WORDS[r["moves_most"]]
-        if r["moves_most_other"] != r["moves_most"]:
-            moves += f" (among the other choices, the {CHOICE_WORDS[r['moves_most_other']]})"
-        parts.append(f"{SHORT[t]}: {_pct(r['share_worse'])} of specifications point to a worse rating and "
-                     f"{_pct(r['share_sig'])} have p below 0.05; the choice that moves the estimate most is the "
-                     f"{moves}.")
-    return (f"Four specification curves, one per workforce measure, each sorting the {count} fitted "
-            "specifications by their standardised estimate, signed so that positive means a worse rating, "
-            "with 95% intervals; beneath each, a panel marks the estimator, outcome coding, timing, controls "
-            "and sample each specification used. " + " ".join(parts))
+def alt_spec_curve(curve: pd.DataFrame, term: str) -> str:
+    """Alt text of :func:`fig_spec_curve` for ``term``, with numbers from :func:`spec_curve_summary`."""
+    r = spec_curve_summary(curve).loc[term]
+    moves = CHOICE_WORDS[r["moves_most"]]
+    if r["moves_most_other"] != r["moves_most"]:
+        moves += f" (among the other choices, the {CHOICE_WORDS[r['moves_most_other']]})"
+    return (f"Specification curve of the {SHORT[term].lower()}: the {int(r['n_fitted']):,} fitted "
+            "specifications sorted by their standardised estimate, signed so that positive means a worse "
+            "rating, with 95% intervals; beneath it, a panel marks the estimator, outcome coding, timing, "
+            f"controls and sample each specification used. {SHORT[term]}: {_pct(r['share_worse'])} of "
+            f"specifications point to a worse rating and {_pct(r['share_sig'])} have p below 0.05; the choice "
+            f"that moves the estimate most is the {moves}.")
 
 
 def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[str, str]:
@@ -555,7 +606,7 @@ def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[s
         "fig_la_variation": alt_la_variation(panel),
         "fig_panel_coefs": alt_panel_coefficients(results),
         "fig_event_study": alt_event_study(results),
-        "fig_spec_curve": alt_spec_curve(curve),
+        **{SPEC_FIGURES[t].replace("-", "_"): alt_spec_curve(curve, t) for t in SPEC_TERMS},
     }
     bad = [k for k, v in out.items() if '"' in v or "\n" in v]
     if bad:

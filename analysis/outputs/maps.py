@@ -200,6 +200,13 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
     return specs
 
 
+#: printed width of a hex map, of the text width: two maps and their captions fit on a PDF page.
+#: A figure attribute both engines honour (pandoc and Quarto write ``image(.., width: 50%)`` in
+#: typst); in HTML ``report/style.css`` lets ``img.hexmap`` take its own width (no larger than
+#: the screen), so the maps stay full width on a phone.
+PDF_WIDTH = "50%"
+
+
 def maps_markdown(specs: list[MapSpec]) -> str:
     """Figure blocks for the report, after one sentence crediting the hex layout (once for the
     whole group, not in every caption or image); alt text is attribute-safe (no double quotes)."""
@@ -207,5 +214,5 @@ def maps_markdown(specs: list[MapSpec]) -> str:
     for s in specs:
         alt = s.alt.replace('"', "'")
         blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
-                      f"{{#{s.name} .hexmap fig-alt=\"{alt}\"}}\n")
+                      f"{{#{s.name} .hexmap width=\"{PDF_WIDTH}\" fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)

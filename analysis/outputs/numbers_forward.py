@@ -4,7 +4,7 @@ segments; every value is a formatted string."""
 
 from __future__ import annotations
 
-from .common import fmt, fmt_p_prose
+from .common import fmt, fmt_p_prose, interval
 from .tables_forward import fwd_model
 
 TERMS = {"agency": "agency_rate", "caseload": "caseload", "vacancy": "vacancy_rate", "turnover": "turnover_rate"}
@@ -15,7 +15,7 @@ def _pct(x: float) -> str:
 
 
 def _ci(lo, hi, d) -> str:
-    return f"[{fmt(lo, d)}, {fmt(hi, d)}]"
+    return interval(fmt(lo, d), fmt(hi, d))
 
 
 def forward_variables(results: dict) -> dict:
@@ -105,7 +105,7 @@ def forward_variables(results: dict) -> dict:
                    "ml_ci": _ci(wb["ours_multilevel"]["ci_low"], wb["ours_multilevel"]["ci_high"], 2),
                    "ml_sigma": fmt(wb["ours_multilevel"]["sigma_la"], 1),
                    "pub_or": str(wb["published"]["odds_ratio"]),
-                   "pub_ci": f"[{wb['published']['ci_low']}, {wb['published']['ci_high']}]",
+                   "pub_ci": interval(wb['published']['ci_low'], wb['published']['ci_high']),
                    "n": str(wb["ours_logit_clustered"]["nobs"])}
     nao = results["replication"]["nao_2016"]["ours"]
     out["nao"] = {"year": str(nao["census_year"]),

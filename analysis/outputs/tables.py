@@ -16,7 +16,7 @@ import string
 import pandas as pd
 
 from ..data.sources import load_registry
-from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, missing, model
+from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, interval, missing, model
 
 ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",
                     "fe_twoway": "LA + year FE", "first_difference": "First diff."}
@@ -48,6 +48,16 @@ class Markup:
 _SHORTCODE_RE = re.compile(r"\{\{<|>\}\}")
 
 
+#: whitespace a line may break at: every kind but the non-breaking space (``str.split()`` would
+#: also split at U+00A0, which keeps an interval such as "[−7.2,\u00a02.2]" together)
+_BREAKABLE_RE = re.compile(r"[ \t\n\r\f\v]+")
+
+
+def words(text: str) -> list[str]:
+    """The unbreakable words of ``text``: split at breakable whitespace only (not at U+00A0)."""
+    return [w for w in _BREAKABLE_RE.split(text) if w]
+
+
 def escape_md(value: object) -> str:
     """Escape a value so that pandoc markdown (and Quarto) reads it as literal text.
 
@@ -61,7 +71,7 @@ def escape_md(value: object) -> str:
     (a pipe-table row is one line). Pandoc's HTML and typst writers then escape the literal
     characters for their format (``&lt;``, ``\\#``).
     """
-    text = " ".join(str(value).split())
+    text = " ".join(words(str(value)))
     return "".join("\\" + ch if ch in string.punctuation else ch for ch in text)
 
 
@@ -100,7 +110,7 @@ def _visible(value: object) -> tuple[str, float]:
     """(text as printed, width factor) of one cell: code spans without their fences."""
     if isinstance(value, Markup) and value.text.startswith("`"):
         return value.text.strip("`").strip(), CODE_FACTOR
-    return ("–" if missing(value) else " ".join(str(value).split())), 1.0
+    return ("–" if missing(value) else " ".join(words(str(value)))), 1.0
 
 
 def column_widths(df: pd.DataFrame) -> list[int]:
@@ -114,7 +124,7 @@ def column_widths(df: pd.DataFrame) -> list[int]:
     need, want = [], []
     for i, c in enumerate(df.columns):
         vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
-        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        word = max(max((len(w) for w in words(t)), default=1) * f for t, f in vals)
         # code longer than 20 characters may break between characters (typst-header.typ, style.css)
         word = max(min(word, 16 * CODE_FACTOR), 3)
         need.append(word + 1)
@@ -133,7 +143,7 @@ def min_width_chars(df: pd.DataFrame) -> float:
     total = 0.0
     for i, c in enumerate(df.columns):
         vals = [_visible(c), *(_visible(v) for v in df.iloc[:, i])]
-        word = max(max((len(w) for w in t.split()), default=1) * f for t, f in vals)
+        word = max(max((len(w) for w in words(t)), default=1) * f for t, f in vals)
         total += max(min(word, 16 * CODE_FACTOR), 3) + 1 + 2
     return total
 
@@ -310,8 +320,8 @@ def tbl_inspection(results: dict) -> str:
         if u != 1.0:
             label = f"{label} (per {u:g} of the score)"
         rows.append([label,
-                     f"{fmt(o['estimate'] ** u, 3)} [{fmt(o['ci_low'] ** u, 3)}, {fmt(o['ci_high'] ** u, 3)}]",
-                     f"{fmt(100 * u * a['estimate'], 2)} [{fmt(100 * u * a['ci_low'], 2)}, {fmt(100 * u * a['ci_high'], 2)}]",
+                     f"{fmt(o['estimate'] ** u, 3)} {interval(fmt(o['ci_low'] ** u, 3), fmt(o['ci_high'] ** u, 3))}",
+                     f"{fmt(100 * u * a['estimate'], 2)} {interval(fmt(100 * u * a['ci_low'], 2), fmt(100 * u * a['ci_high'], 2))}",
                      f"{fmt(100 * u * lp['estimate'], 2)} ({fmt(100 * u * lp['std_error'], 2)})"])
     st = model(results, "ologit_logodds")["stats"]
     rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
@@ -332,14 +342,25 @@ def tbl_dictionary(dictionary: pd.DataFrame) -> str:
     return md(d.rename(columns=str.capitalize), "llllr")
 
 
+#: readable names of the outputs that exist in one format only (no cross-reference can reach them)
+ONE_FORMAT_NAMES = {"tbl-lookup": "Council lookup table (Appendix E, PDF only)"}
+
+
 def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
     """Which function made each figure and table (from ``report/outputs/provenance.json``).
 
     ``labels`` are the cross-reference labels defined in the report sources: those are shown as
-    cross-references ("Figure 3"), others by their label.
+    cross-references ("Figure 3"), others by their readable name in :data:`ONE_FORMAT_NAMES`
+    (a raw label such as "tbl-lookup" is never printed: ValueError if one has no name).
     """
     rows = []
+    unnamed = [k for k in made if not (k in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", k))
+               and k not in ONE_FORMAT_NAMES]
+    if unnamed:
+        raise ValueError(f"provenance: no cross-reference and no readable name for {unnamed} "
+                         f"(add them to ONE_FORMAT_NAMES)")
     for label, fn in made.items():  # build order: figures, then tables
-        shown = Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label) else label
+        shown = (Markup(f"@{label}") if label in labels and re.fullmatch(r"(fig|tbl)-[\w-]+", label)
+                 else ONE_FORMAT_NAMES[label])
         rows.append([shown, code(fn)])
     return md(pd.DataFrame(rows, columns=["Output", "Made by"]), "ll")

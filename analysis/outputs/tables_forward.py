@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import tables
-from .common import MEASURE_LABELS, fmt, fmt_p
+from .common import MEASURE_LABELS, fmt, fmt_p, interval
 
 WORKFORCE = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 SHORT = {"caseload": "Caseload", "vacancy_rate": "Vacancy", "agency_rate": "Agency use", "turnover_rate": "Turnover",
@@ -23,7 +23,7 @@ def fwd_model(results: dict, model_id: str) -> dict:
 
 
 def _ci(est, lo, hi, digits=2) -> str:
-    return f"{fmt(est, digits)} [{fmt(lo, digits)}, {fmt(hi, digits)}]"
+    return f"{fmt(est, digits)} {interval(fmt(lo, digits), fmt(hi, digits))}"
 
 
 def tbl_fwd_sample(results: dict) -> str:
@@ -142,7 +142,7 @@ def tbl_replication(results: dict) -> str:
     ml, lg = wb["ours_multilevel"], wb["ours_logit_clustered"]
     pub = wb["published"]
     rows.append(["Webb et al. 2022", "Good or better, odds ratio per IMD decile (SIF)",
-                 f"{pub['odds_ratio']} [{pub['ci_low']}, {pub['ci_high']}]",
+                 f"{pub['odds_ratio']} {interval(pub['ci_low'], pub['ci_high'])}",
                  f"logit {_ci(lg['odds_ratio'], lg['ci_low'], lg['ci_high'])}; random intercept "
                  f"{_ci(ml['odds_ratio'], ml['ci_low'], ml['ci_high'])} (n = {lg['nobs']})"])
     return tables.md(pd.DataFrame(rows, columns=["Source", "Figure", "Published", "Ours"]), "llll")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import MEASURE_LABELS, fmt, fmt_p, model
+from .common import MEASURE_LABELS, fmt, fmt_p, interval, model
 from .tables import md
 
 OUTCOMES = ("agency_rate", "vacancy_rate", "turnover_rate")
@@ -25,7 +25,7 @@ def _cell(m: dict, k: int) -> str:
     if k == REFERENCE_K:
         return "reference"
     c = m["coefficients"].get(f"k={k}")
-    return f"{fmt(c['estimate'], 1)} [{fmt(c['ci_low'], 1)}, {fmt(c['ci_high'], 1)}]" if c else "–"
+    return f"{fmt(c['estimate'], 1)} {interval(fmt(c['ci_low'], 1), fmt(c['ci_high'], 1))}" if c else "–"
 
 
 def event_times(m: dict) -> list[int]:
