@@ -55,8 +55,8 @@ def main_specs(outcome: str) -> list[tuple[str, ModelSpec]]:
 def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None) -> dict:
     """Fit every model; returns a dict of FitResults, tests and the multiverse table.
 
-    The forward (inspection-level) design and the previous event-study design run in one forked
-    worker process while this process fits the rest, unless ``workers == 1``; the results are
+    The forward (inspection-level) design runs in one forked worker process while this process
+    fits the rest, unless ``workers == 1``; the results are
     identical either way (tests/test_models.py)."""
     mp = prepare_panel(panel)
     executor = None
@@ -65,12 +65,11 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         from concurrent.futures import ProcessPoolExecutor
         executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
-        # worker: the forward design and the previous event study (about 2.3 s); this process:
-        # the panel, inspection, multiverse, replication and reverse-design fits (about 2.5 s)
+        # worker: the forward design (about 2 s); this process: the panel, inspection,
+        # multiverse, replication, reverse-design and previous event-study fits (about 2 s)
         forward = executor.submit(fit_forward_all, insp, panel) if executor is not None else None
-        events_old = executor.submit(fit_event_studies, panel) if executor is not None else None
         collect_reverse = start_reverse(panel, insp)
-        return _fit_rest(panel, insp, mp, collect_reverse, events_old, forward)
+        return _fit_rest(panel, insp, mp, collect_reverse, None, forward)
     finally:
         if executor is not None:
             executor.shutdown()

@@ -54,11 +54,14 @@ def inspection_design(df: pd.DataFrame, regressors=INSPECTION_REGRESSORS, contro
 
 
 def fit_ordered_logit(df: pd.DataFrame, x: pd.DataFrame):
-    """statsmodels OrderedModel (logit link) with LA-clustered covariance."""
+    """statsmodels OrderedModel (logit link) with LA-clustered covariance; the forward design's
+    subclass with the analytic score (same likelihood and optimum, about ten times fewer
+    likelihood evaluations than numerical gradients)."""
+    from .forward import FastOrderedLogit  # forward imports this module: import here
     if df["grade"].nunique() < 3:
         raise IdentificationError("ordered logit needs at least three observed grades")
     y = pd.Series(pd.Categorical(df["grade"], categories=[1, 2, 3, 4], ordered=True), index=df.index)
-    model = OrderedModel(y, x, distr="logit")
+    model = FastOrderedLogit(y, x, distr="logit")
     groups = pd.factorize(df["la_code"])[0]
     res = model.fit(method="bfgs", maxiter=5000, gtol=1e-6, disp=False,
                     cov_type="cluster", cov_kwds={"groups": groups})

@@ -34,9 +34,9 @@ def build() -> dict[str, str]:
         "fig-trends": (figures.fig_national_trends, (panel,)),
         "fig-event-study": (figures.fig_event_study, (results,)),
         **{name: (figures.fig_spec_curve, (curve, term)) for term, name in figures.SPEC_FIGURES.items()},
-        "fig-reverse-event": (figures_reverse.fig_reverse_event, (results,)),
     }
     here_figs = {
+        "fig-reverse-event": (figures_reverse.fig_reverse_event, (results,)),
         "fig-by-rating": (figures.fig_by_rating, (panel,)),
         "fig-la-variation": (figures.fig_la_variation, (panel,)),
         "fig-panel-coefs": (figures.fig_panel_coefficients, (results,)),

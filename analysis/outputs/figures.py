@@ -51,7 +51,7 @@ def saved_width_in(fig) -> float:
     return float(fig.get_tightbbox(fig.canvas.get_renderer()).width) + 2 * TIGHT_PAD_IN
 
 
-def min_text_px(fig, display_px: float = PHONE_PX) -> float:
+def min_text_px(fig, display_px: float = PHONE_PX, width_in: float | None = None) -> float:
     """Smallest visible text of ``fig`` in screen pixels when its saved image is ``display_px`` wide.
 
     Notes
@@ -59,7 +59,7 @@ def min_text_px(fig, display_px: float = PHONE_PX) -> float:
     A font of ``s`` points in an image ``W`` inches wide shown ``P`` pixels wide measures
     ``s / 72 * P / W`` pixels; ``W`` is the saved (tight) width, :func:`saved_width_in`.
     """
-    width_in = saved_width_in(fig)
+    width_in = saved_width_in(fig) if width_in is None else width_in
     sizes = [t.get_fontsize() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
     return min(sizes) / 72 * display_px / width_in if sizes else float("inf")
 
@@ -67,7 +67,7 @@ def min_text_px(fig, display_px: float = PHONE_PX) -> float:
 def save_checked(fig, name: str):
     """Save after checking width and text size for a phone (ValueError if too small)."""
     width = saved_width_in(fig)
-    px = min_text_px(fig)
+    px = min_text_px(fig, width_in=width)  # one draw for both checks
     if width > MAX_WIDTH_IN + 1e-9 or px < MIN_TEXT_PX:
         plt.close(fig)
         raise ValueError(f"{name}: {width:.1f} in wide, smallest text {px:.1f} px at {PHONE_PX} px: "
