@@ -128,3 +128,13 @@ def test_pre_trend_failure_is_flagged():
         assert fit.stats["pre_trend_fail"] is True
         assert fit.stats["pre_trend_wald"]["p_value"] < 0.05
         assert "cannot be read as an effect" in fit.stats["conclusion"]
+
+
+def test_cohorts_at_each_event_time():
+    """Cohorts observed at event time k (panel 2015-2025): the far leads rest on the latest cohorts only."""
+    from analysis.outputs.numbers_reverse import cohorts_at
+    cohorts = {"2018": 1, "2019": 8, "2020": 5, "2022": 5, "2023": 5, "2024": 4, "2025": 1}
+    n = cohorts_at(cohorts, -10, 7)
+    assert n[-10] == 1 and n[-9] == 2 and n[-8] == 3 and n[-5] == 5  # 2015 + 10 = 2025 only, ...
+    assert n[0] == 7 and n[7] == 1  # every cohort at k = 0; only 2018 reaches 2025 at k = +7
+    assert all(1 <= v <= 7 for v in n.values())

@@ -109,10 +109,13 @@ def test_within_council_sensitivities_that_the_summary_reports_do_reach_signific
 
 def test_vacancies_were_lower_further_before_the_judgement(fw):  # fw: results are built
     """'further back the vacancy rates of these councils were lower still': every estimate at
-    k <= -5 is negative and at least one interval excludes zero."""
-    models = json.loads(RESULTS.read_text())["models"]
-    cs = next(m for m in models if m["model_id"] == "rev_cs_never_absorbing_vacancy_rate")["coefficients"]
-    far = [c for k, c in cs.items() if k.startswith("k=") and int(k[2:]) <= -5]
+    k <= -5 resting on at least three cohorts is negative and at least one interval excludes zero."""
+    from analysis.outputs.numbers_reverse import MIN_COHORTS, cohorts_at
+    doc = json.loads(RESULTS.read_text())
+    cs = next(m for m in doc["models"] if m["model_id"] == "rev_cs_never_absorbing_vacancy_rate")["coefficients"]
+    ks = [int(k[2:]) for k in cs if k.startswith("k=")]
+    n = cohorts_at(doc["reverse"]["counts"]["cohorts"], min(ks), max(ks))
+    far = [c for k, c in cs.items() if k.startswith("k=") and int(k[2:]) <= -5 and n[int(k[2:])] >= MIN_COHORTS]
     assert far and all(c["estimate"] < 0 for c in far)
     assert any(c["ci_high"] < 0 for c in far)
 
@@ -131,3 +134,15 @@ def test_multiverse_direction_claims(fw):  # fw: results are built
     assert by["agency_rate"]["share_positive_among_significant"] == 1.0
     assert by["caseload"]["share_positive_among_significant"] == 1.0
     assert by["vacancy_rate"]["share_positive_among_significant"] < 0.5
+
+
+def test_spending_is_clear_of_zero_in_at_most_one_model(fw):
+    """Inspections chapter: 'more spending leans towards better judgements, but no estimate is
+    clear of zero in more than one model'."""
+    mg = fw["magnitudes"]
+    s = "log_spend_total_pc"
+    o, fe, cl, ml = (mg[k][s] for k in ("ordered_logit", "fe_good_or_better", "conditional_logit", "multilevel_logit"))
+    clear = [o["ame_pp_low"] > 0 or o["ame_pp_high"] < 0, fe["effect_low"] > 0 or fe["effect_high"] < 0,
+             cl["or_low"] > 1 or cl["or_high"] < 1, ml["or_low"] > 1 or ml["or_high"] < 1]
+    assert sum(clear) <= 1
+    assert o["ame_pp"] > 0 and fe["effect"] > 0 and cl["odds_ratio"] > 1 and ml["odds_ratio"] > 1  # 'leans towards'

@@ -271,7 +271,7 @@ def test_no_odds_ratio_interval_spans_orders_of_magnitude(built):
 def test_provenance_names_a_one_format_output_in_words():
     made = {"fig-trends": "a.py::f", "tbl-lookup": "b.py::g"}
     text = re.sub(r"\\(.)", r"\1", tables.tbl_provenance(made, {"fig-trends"}))
-    assert "Council lookup table (Appendix E, PDF only)" in text and "tbl-lookup" not in text.replace("`", "")
+    assert "Council lookup table (Appendix E; PDF table, searchable table in the HTML)" in text and "tbl-lookup" not in text.replace("`", "")
     with pytest.raises(ValueError, match="tbl-new"):
         tables.tbl_provenance({**made, "tbl-new": "c.py::h"}, {"fig-trends"})
 

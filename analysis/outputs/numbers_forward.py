@@ -46,7 +46,8 @@ def forward_variables(results: dict) -> dict:
         "clogit": {"n": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["nobs"]),
                    "n_las": str(fwd_model(results, "fwd_clogit_good_census_before")["stats"]["n_las"])},
         "power": "80%", "level": "5%",  # the MDE convention (analysis/models/magnitudes.py::mde)
-        "mlogit": {"sigma": fmt(fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["sigma_la"], 2)},
+        "mlogit": {"sigma": fmt(fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["sigma_la"], 2),
+                   "converged": _converged(fwd_model(results, "fwd_mlogit_good_census_before"))},
     }
     for key, t in TERMS.items():
         o, fe, fg = mg["ordered_logit"][t], mg["fe_good_or_better"][t], mg["fe_grade"][t]
@@ -95,7 +96,10 @@ def forward_variables(results: dict) -> dict:
     ml = fwd_model(results, "fwd_mlogit_good_census_before")["stats"]["deprivation_per_decile"]
     out["imd"] = {"or": fmt(ml["odds_ratio"], 2), "ci": _ci(ml["ci_low"], ml["ci_high"], 2)}
     chg = fwd_model(results, "fwd_fe_grade_change_two_before")["coefficients"]["agency_rate"]
-    out["lag"] = {"change_agency_grade": fmt(chg["estimate"], 3), "change_agency_grade_p": fmt_p_prose(chg["p_value"])}
+    chg_good = fwd_model(results, "fwd_fe_good_or_better_change_two_before")["coefficients"]["agency_rate"]
+    out["lag"] = {"change_agency_grade": fmt(chg["estimate"], 3), "change_agency_grade_p": fmt_p_prose(chg["p_value"]),
+                  "change_agency_good_pp": fmt(100 * chg_good["estimate"], 2),
+                  "change_agency_good_p": fmt_p_prose(chg_good["p_value"])}
     pg = fwd_model(results, "fwd_prevgrade_fe_good")["coefficients"]["agency_rate"]
     out["prev"] = {"fe_agency_pp": fmt(100 * pg["estimate"], 2), "fe_agency_p": fmt_p_prose(pg["p_value"])}
     wb = results["replication"]["webb_2022"]
@@ -120,6 +124,13 @@ def forward_variables(results: dict) -> dict:
     out["prev_models"] = {"fe_agency_grade": fmt(_model_coef(results, "panel_fe_twoway_grade_num", "agency_rate"), 3),
                           "ologit_or_caseload": fmt(_model_coef(results, "ologit_odds_ratio", "caseload"), 2)}
     return out
+
+
+def _converged(m: dict) -> str:
+    """The text quotes this model: a fit that did not converge must not become a number."""
+    if not m["stats"].get("converged", False):
+        raise ValueError(f"{m['model_id']} did not converge; the report would quote its estimates")
+    return "converged"
 
 
 def _model_coef(results: dict, model_id: str, term: str) -> float:

@@ -21,6 +21,24 @@ def _ci(m: dict, k: int) -> str:
     return f"{fmt(c['ci_low'], 1)} to {fmt(c['ci_high'], 1)}" if c else "–"
 
 
+#: an event time is quoted in the text only if this many treatment cohorts contribute to it
+MIN_COHORTS = 3
+
+
+def cohorts_at(cohorts: dict, k_min: int, k_max: int) -> dict[int, int]:
+    """Number of treatment cohorts observed at each event time.
+
+    Notes
+    -----
+    A cohort g (first census after publication) is observed at event time k when its census
+    year g + k lies in the panel. The panel's first and last years follow from the estimated
+    event times: first = k_min + latest cohort, last = k_max + earliest cohort.
+    """
+    gs = sorted(int(g) for g in cohorts)
+    first, last = k_min + gs[-1], k_max + gs[0]
+    return {k: sum(first <= g + k <= last for g in gs) for k in range(k_min, k_max + 1)}
+
+
 def reverse_variables(results: dict) -> dict:
     rev = results["reverse"]
     counts = rev["counts"]
@@ -42,13 +60,18 @@ def reverse_variables(results: dict) -> dict:
             d[f"cs_{kk}"] = _k(cs, k)
             d[f"cs_{kk}_ci"] = _ci(cs, k)
             d[f"trunc_{kk}"] = _k(trunc, k)
-        # event times before the TWFE window (k <= -5): range and how many CIs exclude zero
-        far = [c for k, c in cs["coefficients"].items() if k.startswith("k=") and int(k[2:]) <= -5]
-        if far:
-            d["cs_far_lo"], d["cs_far_hi"] = fmt(min(c["estimate"] for c in far), 1), fmt(max(c["estimate"] for c in far), 1)
-            d["cs_far_n"] = str(len(far))
-            d["cs_far_n_sig"] = str(sum(c["ci_low"] > 0 or c["ci_high"] < 0 for c in far))
         ks = [int(k[2:]) for k in cs["coefficients"] if k.startswith("k=")]
+        # event times before the TWFE window (k <= -5) that rest on at least MIN_COHORTS cohorts:
+        # range of the estimates and how many CIs exclude zero
+        n_coh = cohorts_at(counts["cohorts"], min(ks), max(ks))
+        far = {k: c for k, c in cs["coefficients"].items() if k.startswith("k=") and int(k[2:]) <= -5
+               and n_coh.get(int(k[2:]), 0) >= MIN_COHORTS}
+        if far:
+            d["cs_far_lo"] = fmt(min(c["estimate"] for c in far.values()), 1)
+            d["cs_far_hi"] = fmt(max(c["estimate"] for c in far.values()), 1)
+            d["cs_far_kmin"] = f"−{-min(int(k[2:]) for k in far)}"
+            d["cs_far_n"] = str(len(far))
+            d["cs_far_n_sig"] = str(sum(c["ci_low"] > 0 or c["ci_high"] < 0 for c in far.values()))
         d["cs_k_min"], d["cs_k_max"] = f"−{-min(ks)}" if min(ks) < 0 else str(min(ks)), f"+{max(ks)}"
         out[key] = d
     # Callaway-Sant'Anna with not-yet-treated LAs added to the controls (agency use only)

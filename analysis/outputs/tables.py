@@ -343,7 +343,7 @@ def tbl_dictionary(dictionary: pd.DataFrame) -> str:
 
 
 #: readable names of the outputs that exist in one format only (no cross-reference can reach them)
-ONE_FORMAT_NAMES = {"tbl-lookup": "Council lookup table (Appendix E, PDF only)"}
+ONE_FORMAT_NAMES = {"tbl-lookup": "Council lookup table (Appendix E; PDF table, searchable table in the HTML)"}
 
 
 def tbl_provenance(made: dict[str, str], labels: set[str]) -> str:
