@@ -743,3 +743,87 @@ def test_alt_texts_of_value_maps_match_the_data(derived):
     hit = re.search(r"median " + NUM, specs["fig-map-caseload"].alt)
     wrong = specs["fig-map-caseload"].alt.replace(hit.group(0), f"median {float(hit.group(1)) + 0.4:.1f}")
     assert map_alt_problems(wrong, v, names)
+
+
+def test_lookup_quartiles_match_a_direct_pandas_computation(derived):
+    """Q1-Q4 of every shown value: its quarter among the councils' values in the same year
+    (pandas quantiles; the joint Kingston + Richmond return once), in both formats; the key
+    states the inter-quartile range of the latest year."""
+    panel, insp = derived
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    measures = list(lookup._measures(panel))
+    y = int(panel["year"].max())
+    for m in measures:
+        for f in frame.itertuples():
+            v = getattr(f, m)
+            if pd.isna(v):
+                continue
+            yr = int(getattr(f, f"{m}_year"))
+            vals = panel[(panel["year"] == yr) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
+            q25, q50, q75 = vals.quantile([0.25, 0.5, 0.75])
+            expect = "Q1" if v <= q25 else "Q2" if v <= q50 else "Q3" if v <= q75 else "Q4"
+            col = 2 + measures.index(m)
+            assert hrows[f.la_name][col][1].split()[-1] == expect, (f.la_name, m)
+            assert expect in mrows[f.la_name][col].split("\n")[0].split(), (f.la_name, m)
+        last = panel[(panel["year"] == y) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
+        d = lookup._measures(panel)[m][3]
+        lo, hi = (f"{x:,.{d}f}" for x in last.quantile([0.25, 0.75]))
+        for text in (html, md.replace("\\", "")):
+            assert f"{lo}–" in text and hi in text, (m, lo, hi)
+    # every quarter is used, roughly a quarter each
+    counts = frame["caseload_q"].value_counts()
+    assert set(counts.index) == {1, 2, 3, 4} and counts.min() >= 30
+
+
+def test_lookup_flags_out_of_date_values(derived):
+    """A value more than two years before the latest census carries the out-of-date mark (and its
+    year); a value from a recent year does not."""
+    panel, insp = derived
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    measures = list(lookup._measures(panel))
+    y = int(panel["year"].max())
+    n = 0
+    for f in frame.itertuples():
+        for m in measures:
+            yr = getattr(f, f"{m}_year")
+            stale = bool(pd.notna(yr) and yr < y - 2)
+            col = 2 + measures.index(m)
+            assert (lookup.STALE in hrows[f.la_name][col][1]) == stale, (f.la_name, m)
+            assert (lookup.STALE in mrows[f.la_name][col]) == stale, (f.la_name, m)
+            if stale:
+                assert f"in {int(yr)}{lookup.STALE}" in hrows[f.la_name][col][2]
+                assert f"'{int(yr) % 100:02d}" in mrows[f.la_name][col]
+            n += stale
+    ia = 2 + measures.index("agency_rate")
+    assert lookup.STALE in hrows["Kensington and Chelsea"][ia][1] and lookup.STALE in hrows["Westminster"][ia][1]
+    assert n >= 2
+    assert f"only the latest census ({y})" in html and f"only the latest census \\({y}\\)" in md
+
+
+def test_lookup_flags_councils_inspected_since_under_the_ungraded_2026_framework(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    ug = insp[(insp["framework"] == "ILACS-2026") & insp["overall_num"].isna()]
+    graded = insp[insp["overall_num"].notna()].groupby("la_code")["publication_date"].max()
+    newest = ug.groupby("la_code")["publication_date"].max()
+    newest = newest[newest > graded.reindex(newest.index).fillna("")]
+    alive = panel[panel["year"] == panel["year"].max()].set_index("la_code")["la_name"]
+    flagged = {alive[c]: d for c, d in newest.items() if c in alive.index}
+    assert len(flagged) >= 5
+    for name, row in hrows.items():
+        is_flagged = name in flagged
+        assert (lookup.UNGRADED in row[1][1]) == is_flagged, name
+        assert (lookup.UNGRADED in mrows[name][1]) == is_flagged, name
+        if is_flagged:
+            month = str(flagged[name])[:7]
+            assert f"{month} 2026 framework, ungraded" in row[1][2]
+            assert f"{lookup.UNGRADED}{month}" in mrows[name][1]
+    assert "Liverpool" in flagged

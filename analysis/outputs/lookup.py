@@ -186,11 +186,12 @@ CSS = """
 .csc-lookup label{display:block;font-weight:600;margin:.3rem 0}
 .csc-lookup input{box-sizing:border-box;width:100%;max-width:28rem;padding:.4rem .5rem;font-size:1rem;border:1px solid #8c959f;border-radius:4px}
 .csc-lookup .csc-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin-top:.5rem}
-.csc-lookup table{border-collapse:collapse;width:auto;min-width:100%;margin:0;font-size:.82rem}
-.csc-lookup th,.csc-lookup td{padding:.3rem .45rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
-.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:7.5rem;max-width:11rem;position:sticky;left:0;background:#fff;z-index:1}
+.csc-lookup table{display:table;overflow:visible;border-collapse:collapse;width:auto;min-width:100%;max-width:none;margin:0;font-size:.76rem}
+.csc-lookup th,.csc-lookup td{padding:.25rem .3rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
+.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
 .csc-lookup thead th:first-child{z-index:2;background:#f6f8fa}
 .csc-lookup td.csc-text,.csc-lookup thead th.csc-text{text-align:left}
+.csc-lookup td.csc-text{white-space:normal;min-width:4.2rem;max-width:6.5rem}
 .csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 .csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
