@@ -827,3 +827,19 @@ def test_lookup_flags_councils_inspected_since_under_the_ungraded_2026_framework
             assert f"{month} 2026 framework, ungraded" in row[1][2]
             assert f"{lookup.UNGRADED}{month}" in mrows[name][1]
     assert "Liverpool" in flagged
+
+
+def test_lookup_out_of_date_boundary_is_two_years(derived):
+    """With the latest census in year y: a value from y-3 is out of date, one from y-2 is not."""
+    panel, insp = derived
+    y = int(panel["year"].max())
+    p = panel.copy()
+    p.loc[(p["la_code"] == "383") & (p["year"] > y - 3), ["caseload", "cases"]] = np.nan  # latest y-3
+    p.loc[(p["la_code"] == "384") & (p["year"] > y - 2), ["caseload", "cases"]] = np.nan  # latest y-2
+    frame = lookup.lookup_frame(p, insp, lookup.load_neighbours()).set_index("la_code")
+    assert frame.loc["383", "caseload_year"] == y - 3 and frame.loc["383", "caseload_stale"]
+    assert frame.loc["384", "caseload_year"] == y - 2 and not frame.loc["384", "caseload_stale"]
+    rows = {r[0][1].rstrip("†‡"): r for r in _html_rows(lookup.lookup_html(frame.reset_index(), lookup._measures(p), y))}
+    col = 2 + list(lookup._measures(p)).index("caseload")
+    assert lookup.STALE in rows[frame.loc["383", "la_name"]][col][1]
+    assert lookup.STALE not in rows[frame.loc["384", "la_name"]][col][1]
