@@ -47,7 +47,7 @@ GRADE_ABBR = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "In
 SMALL, JOINT, PUBLISHED = "†", "‡", "§"
 #: a value from more than :data:`STALE_YEARS` years before the latest census; a council whose
 #: newest inspection is under the ungraded 2026 framework
-STALE, UNGRADED = "*", "#"
+STALE, UNGRADED = "◊", "#"
 STALE_YEARS = 2
 UNGRADED_FRAMEWORK = "ILACS-2026"
 QUARTILES = ("Q1", "Q2", "Q3", "Q4")
