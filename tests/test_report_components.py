@@ -339,15 +339,17 @@ def test_lookup_grade_sort_keys_follow_grade_order(derived):
     html, _ = _lookup_files(panel, insp)
     heads = re.findall(r"<th scope=\"col\"([^>]*)>", html)
     assert 'data-type="number"' in heads[1]
-    order = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+    order = ["O", "G", "RI", "I"]  # Outstanding, Good, Requires improvement, Inadequate
     seen = set()
     for row in _html_rows(html):
         sort, grade, _ = row[1]
-        if grade == "not graded":
+        if grade.startswith("not graded"):
             assert sort == ""
         else:
-            assert float(sort) == order.index(grade) + 1
-            seen.add(grade)
+            abbr, month = grade.rstrip(lookup.UNGRADED).split(" ")
+            assert re.fullmatch(r"\d{4}-\d{2}", month)
+            assert float(sort) == order.index(abbr) + 1
+            seen.add(abbr)
     assert seen == set(order)
 
 
@@ -355,12 +357,12 @@ def _defined(items) -> set[str]:
     return {tok for sym, _ in items for tok in sym.split(", ")}
 
 
-ABBREV = re.compile(r"(?<![A-Za-z])[A-Z][A-Za-z]{0,2}(?![A-Za-z])")
+ABBREV = re.compile(r"(?<![A-Za-z0-9])[A-Z][A-Za-z0-9]{0,2}(?![A-Za-z0-9])")
 PLAIN = set(".,-():;/'%") | {" ", "\n"}
 
 
 def _undefined(texts: list[str], names: list[str], defined: set[str]) -> set[str]:
-    """Abbreviations (capitalised words of 1-3 letters) and symbols in ``texts``, and symbols in
+    """Abbreviations (capitalised words of 1-3 letters or digits, e.g. 'Q3') and symbols in ``texts``, and symbols in
     ``names`` (council names may hold short words such as 'St'), that ``defined`` lacks."""
     used = {w for t in texts for w in ABBREV.findall(t)}
     used |= {ch for t in texts + names for ch in t if not ch.isalnum() and ch not in PLAIN}
@@ -382,12 +384,13 @@ def test_lookup_defines_every_abbreviation_and_symbol(derived):
     assert all(f"<b>{html_lib_escape(s)}</b>" in legend_html for s, _ in lookup.legend(measures, y, "html"))
     md_rows = _md_rows(md)
     md_heads = [re.sub(r"\\(.)", r"\1", h) for h in md.split("\n| ", 1)[1].split(" |\n", 1)[0].split(" | ")]
-    defined_md = {re.sub(r"\\(.)", r"\1", s) for s in re.findall(r"^- \*\*(.*?)\*\*", md, flags=re.M)}
+    defined_md = {re.sub(r"\\(.)", r"\1", s) for s in re.findall(r"^- \*\*((?:\\.|[^*\\])*)\*\* ", md, flags=re.M)}
     defined_md = {tok for s in defined_md for tok in s.split(", ")}
     assert _undefined(md_heads + [c for r in md_rows for c in r[1:]], [r[0] for r in md_rows], defined_md) == set()
     # the check itself catches an undefined abbreviation and symbol
-    assert _undefined(["12.0 X↗"], ["Leeds¶"], defined) == {"X", "↗", "¶"}
-    assert {"S", "Eng", "SN", "FTE", "†", "‡", "§", "–"} <= defined and {"S", "RI", "§"} <= defined_md
+    assert _undefined(["12.0 X↗ Q5"], ["Leeds¶"], defined) == {"X", "↗", "¶", "Q5"}
+    new = {"Q1", "Q2", "Q3", "Q4", lookup.STALE, lookup.UNGRADED}
+    assert {"S", "Eng", "SN", "FTE", "†", "‡", "§", "–"} | new <= defined and {"S", "RI", "§"} | new <= defined_md
 
 
 def html_lib_escape(s: str) -> str:
@@ -430,10 +433,12 @@ def test_lookup_older_values_compare_with_the_same_year_and_show_it(derived):
     hrow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == name)
     mrow = next(r for r in _md_rows(md) if r[0].rstrip("†‡") == name)
     col = 2 + measures.index("caseload")
-    assert hrow[col][2].startswith(f"in {yr} ") and mrow[col].split("\n")[-1] == f"in {yr}"
+    assert hrow[col][2].startswith(f"in {yr} ") and mrow[col].split("\n")[0].endswith(f" '{yr % 100:02d}")
     fresh = frame[frame["caseload_year"] == y].iloc[0]["la_name"]
     frow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == fresh)
     assert not frow[col][2].startswith("in ")
+    frow_md = next(r for r in _md_rows(md) if r[0].rstrip("†‡") == fresh)
+    assert "'" not in frow_md[col]
 
 
 def test_lookup_marks_zero_and_identical_agency_vacancy_as_published(derived):
@@ -499,7 +504,7 @@ def test_lookup_shows_spending_when_the_panel_has_it(derived):
     md = lookup.lookup_markdown(frame.reset_index(), lookup._measures(fake), y)
     def head(text):
         return next(line for line in text.splitlines() if line.startswith("| Council"))
-    assert "Spend \\(cash £\\)" in head(md) and "cash terms" in md
+    assert "Spend £" in head(md) and "cash terms" in md
     absent = panel.drop(columns=["spend_total_pc"])
     md_absent = lookup.lookup_markdown(frame.reset_index(), lookup._measures(absent), y)
     assert "Spend" not in head(md_absent) and "S spending" not in md_absent
@@ -738,3 +743,103 @@ def test_alt_texts_of_value_maps_match_the_data(derived):
     hit = re.search(r"median " + NUM, specs["fig-map-caseload"].alt)
     wrong = specs["fig-map-caseload"].alt.replace(hit.group(0), f"median {float(hit.group(1)) + 0.4:.1f}")
     assert map_alt_problems(wrong, v, names)
+
+
+def test_lookup_quartiles_match_a_direct_pandas_computation(derived):
+    """Q1-Q4 of every shown value: its quarter among the councils' values in the same year
+    (pandas quantiles; the joint Kingston + Richmond return once), in both formats; the key
+    states the inter-quartile range of the latest year."""
+    panel, insp = derived
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    measures = list(lookup._measures(panel))
+    y = int(panel["year"].max())
+    for m in measures:
+        for f in frame.itertuples():
+            v = getattr(f, m)
+            if pd.isna(v):
+                continue
+            yr = int(getattr(f, f"{m}_year"))
+            vals = panel[(panel["year"] == yr) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
+            q25, q50, q75 = vals.quantile([0.25, 0.5, 0.75])
+            expect = "Q1" if v <= q25 else "Q2" if v <= q50 else "Q3" if v <= q75 else "Q4"
+            col = 2 + measures.index(m)
+            assert hrows[f.la_name][col][1].split()[-1] == expect, (f.la_name, m)
+            assert expect in mrows[f.la_name][col].split("\n")[0].split(), (f.la_name, m)
+        last = panel[(panel["year"] == y) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
+        d = lookup._measures(panel)[m][3]
+        lo, hi = (f"{x:,.{d}f}" for x in last.quantile([0.25, 0.75]))
+        for text in (html, md.replace("\\", "")):
+            assert f"{lo}–" in text and hi in text, (m, lo, hi)
+    # every quarter is used, roughly a quarter each
+    counts = frame["caseload_q"].value_counts()
+    assert set(counts.index) == {1, 2, 3, 4} and counts.min() >= 30
+
+
+def test_lookup_flags_out_of_date_values(derived):
+    """A value more than two years before the latest census carries the out-of-date mark (and its
+    year); a value from a recent year does not."""
+    panel, insp = derived
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    measures = list(lookup._measures(panel))
+    y = int(panel["year"].max())
+    n = 0
+    for f in frame.itertuples():
+        for m in measures:
+            yr = getattr(f, f"{m}_year")
+            stale = bool(pd.notna(yr) and yr < y - 2)
+            col = 2 + measures.index(m)
+            assert (lookup.STALE in hrows[f.la_name][col][1]) == stale, (f.la_name, m)
+            assert (lookup.STALE in mrows[f.la_name][col]) == stale, (f.la_name, m)
+            if stale:
+                assert f"in {int(yr)}{lookup.STALE}" in hrows[f.la_name][col][2]
+                assert f"'{int(yr) % 100:02d}" in mrows[f.la_name][col]
+            n += stale
+    ia = 2 + measures.index("agency_rate")
+    assert lookup.STALE in hrows["Kensington and Chelsea"][ia][1] and lookup.STALE in hrows["Westminster"][ia][1]
+    assert n >= 2
+    assert f"only the latest census ({y})" in html and f"only the latest census \\({y}\\)" in md
+
+
+def test_lookup_flags_councils_inspected_since_under_the_ungraded_2026_framework(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    ug = insp[(insp["framework"] == "ILACS-2026") & insp["overall_num"].isna()]
+    graded = insp[insp["overall_num"].notna()].groupby("la_code")["publication_date"].max()
+    newest = ug.groupby("la_code")["publication_date"].max()
+    newest = newest[newest > graded.reindex(newest.index).fillna("")]
+    alive = panel[panel["year"] == panel["year"].max()].set_index("la_code")["la_name"]
+    flagged = {alive[c]: d for c, d in newest.items() if c in alive.index}
+    assert len(flagged) >= 5
+    for name, row in hrows.items():
+        is_flagged = name in flagged
+        assert (lookup.UNGRADED in row[1][1]) == is_flagged, name
+        assert (lookup.UNGRADED in mrows[name][1]) == is_flagged, name
+        if is_flagged:
+            month = str(flagged[name])[:7]
+            assert f"{month} 2026 framework, ungraded" in row[1][2]
+            assert f"{lookup.UNGRADED}{month}" in mrows[name][1]
+    assert "Liverpool" in flagged
+
+
+def test_lookup_out_of_date_boundary_is_two_years(derived):
+    """With the latest census in year y: a value from y-3 is out of date, one from y-2 is not."""
+    panel, insp = derived
+    y = int(panel["year"].max())
+    p = panel.copy()
+    p.loc[(p["la_code"] == "383") & (p["year"] > y - 3), ["caseload", "cases"]] = np.nan  # latest y-3
+    p.loc[(p["la_code"] == "384") & (p["year"] > y - 2), ["caseload", "cases"]] = np.nan  # latest y-2
+    frame = lookup.lookup_frame(p, insp, lookup.load_neighbours()).set_index("la_code")
+    assert frame.loc["383", "caseload_year"] == y - 3 and frame.loc["383", "caseload_stale"]
+    assert frame.loc["384", "caseload_year"] == y - 2 and not frame.loc["384", "caseload_stale"]
+    rows = {r[0][1].rstrip("†‡"): r for r in _html_rows(lookup.lookup_html(frame.reset_index(), lookup._measures(p), y))}
+    col = 2 + list(lookup._measures(p)).index("caseload")
+    assert lookup.STALE in rows[frame.loc["383", "la_name"]][col][1]
+    assert lookup.STALE not in rows[frame.loc["384", "la_name"]][col][1]

@@ -38,13 +38,19 @@ MEASURES = {
     "vacancy_rate": ("Vacancy rate (%)", "Vacancy %", "%", 1, ("vacancy_fte",), ("vacancy_fte", "inpost_fte"), 100),
     "turnover_rate": ("Turnover rate (%)", "Turnover %", "%", 1, ("leavers_fte",), ("inpost_fte",), 100),
 }
-SPEND = ("spend_total_pc", ("Spending per child (£, cash terms, not adjusted for inflation)", "Spend (cash £)", "£", 0))
+SPEND = ("spend_total_pc", ("Spending per child (£, cash terms, not adjusted for inflation)", "Spend £", "£", 0))
 LETTER = {"caseload": "C", "agency_rate": "A", "vacancy_rate": "V", "turnover_rate": "T", SPEND[0]: "S"}
 #: ascending sort order of the grade column: best first; a council never graded sorts last
 GRADE_RANK = {"Outstanding": 1, "Good": 2, "Requires improvement": 3, "Inadequate": 4}
 GRADE_ABBR = {"Outstanding": "O", "Good": "G", "Requires improvement": "RI", "Inadequate": "I"}
 #: footnote markers
 SMALL, JOINT, PUBLISHED = "†", "‡", "§"
+#: a value from more than :data:`STALE_YEARS` years before the latest census; a council whose
+#: newest inspection is under the ungraded 2026 framework
+STALE, UNGRADED = "◊", "#"
+STALE_YEARS = 2
+UNGRADED_FRAMEWORK = "ILACS-2026"
+QUARTILES = ("Q1", "Q2", "Q3", "Q4")
 
 
 def load_neighbours() -> pd.DataFrame:
@@ -70,6 +76,24 @@ def england_value(rows: pd.DataFrame, measure: str) -> float:
     return float(scale * d[list(num)].sum(axis=1).sum() / d[list(den)].sum(axis=1).sum())
 
 
+def council_values(panel: pd.DataFrame, measure: str, year: int) -> pd.Series:
+    """One value per council in ``year`` (the joint Kingston + Richmond return counted once)."""
+    rows = panel[panel["year"] == year]
+    rows = rows[~(rows["joint_return"].astype(bool) & (rows["la_code"] == "318"))]
+    return rows.set_index("la_code")[measure].dropna()
+
+
+def quartile_cuts(panel: pd.DataFrame, measure: str, year: int) -> tuple[float, float, float]:
+    """25th, 50th and 75th percentiles (numpy's linear rule) of the councils' values in ``year``."""
+    q = np.percentile(council_values(panel, measure, year).to_numpy(dtype=float), [25, 50, 75])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def quartile(value: float, cuts: tuple[float, float, float]) -> int:
+    """1 (at or below the 25th percentile) ... 4 (above the 75th): Q4 is the highest quarter."""
+    return 1 + sum(value > c for c in cuts)
+
+
 def _measures(panel: pd.DataFrame) -> dict[str, tuple[str, str, str, int]]:
     out = {m: spec[:4] for m, spec in MEASURES.items()}
     if SPEND[0] in panel.columns:
@@ -83,7 +107,10 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     Columns: ``la_code, la_name, region, grade, grade_date`` and for each measure ``m``:
     ``m`` (latest value), ``m_year``, ``m_england``, ``m_sn`` (median of the neighbours with a
     value that year, if at least :data:`MIN_NEIGHBOURS`), ``m_change`` (latest minus the first
-    value from 2017 on) and ``m_from`` (that first year).
+    value from 2017 on), ``m_from`` (that first year), ``m_q`` (1-4: the council's quartile among
+    councils in ``m_year``, :func:`quartile`) and ``m_stale`` (``m_year`` more than
+    :data:`STALE_YEARS` before the latest census). ``ungraded_date``: publication date of a newer
+    inspection under the ungraded 2026 framework, if any.
     """
     last = int(panel["year"].max())
     alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region"]].set_index("la_code")
@@ -92,6 +119,9 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     grades = latest_grades(inspections)
     out["grade"] = grades["grade_label"].reindex(out.index)
     out["grade_date"] = pd.to_datetime(grades["publication_date"]).reindex(out.index)
+    ug = inspections[(inspections["framework"] == UNGRADED_FRAMEWORK) & inspections["overall_num"].isna()]
+    ug = pd.to_datetime(ug.groupby("la_code")["publication_date"].max()).reindex(out.index)
+    out["ungraded_date"] = ug.where(out["grade_date"].isna() | (ug > out["grade_date"]))
     sn = neighbours[neighbours["grouping"] == NEIGHBOUR_GROUPING]
     sn_lists = sn.sort_values("neighbour_rank").groupby("la_code")["neighbour_la_code"].apply(list)
     for m in _measures(panel):
@@ -113,6 +143,10 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
         changed = latest["year"] > first["year"]
         out[f"{m}_change"] = (latest[m] - first[m]).where(changed).reindex(out.index)
         out[f"{m}_from"] = first["year"].where(changed).reindex(out.index)
+        cuts = {int(y): quartile_cuts(panel, m, int(y)) for y in latest["year"].unique()}
+        out[f"{m}_q"] = [quartile(v, cuts[int(y)]) if pd.notna(v) else np.nan
+                         for v, y in zip(out[m], out[f"{m}_year"])]
+        out[f"{m}_stale"] = out[f"{m}_year"].notna() & (out[f"{m}_year"] < last - STALE_YEARS)
     # values that look wrong but are the councils' own published returns (checked against the DfE
     # file): a workforce rate of exactly 0, and agency FTE equal to vacancy FTE (identical rates)
     same = (out["agency_rate"].round(1) == out["vacancy_rate"].round(1)) & (out["agency_rate_year"] == out["vacancy_rate_year"])
@@ -152,11 +186,12 @@ CSS = """
 .csc-lookup label{display:block;font-weight:600;margin:.3rem 0}
 .csc-lookup input{box-sizing:border-box;width:100%;max-width:28rem;padding:.4rem .5rem;font-size:1rem;border:1px solid #8c959f;border-radius:4px}
 .csc-lookup .csc-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin-top:.5rem}
-.csc-lookup table{border-collapse:collapse;width:auto;min-width:100%;margin:0;font-size:.82rem}
-.csc-lookup th,.csc-lookup td{padding:.3rem .45rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
-.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:7.5rem;max-width:11rem;position:sticky;left:0;background:#fff;z-index:1}
+.csc-lookup table{display:table;overflow:visible;border-collapse:collapse;width:auto;min-width:100%;max-width:none;margin:0;font-size:.76rem}
+.csc-lookup th,.csc-lookup td{padding:.25rem .3rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
+.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
 .csc-lookup thead th:first-child{z-index:2;background:#f6f8fa}
 .csc-lookup td.csc-text,.csc-lookup thead th.csc-text{text-align:left}
+.csc-lookup td.csc-text{white-space:normal;min-width:4.2rem;max-width:6.5rem}
 .csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 .csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
@@ -187,7 +222,9 @@ rows.sort(function(x,y){var a=x.cells[i].getAttribute('data-sort'),c=y.cells[i].
 if(a===''&&c==='')return 0;if(a==='')return 1;if(c==='')return -1;
 var r=num?parseFloat(a)-parseFloat(c):a.localeCompare(c);return asc?r:-r;});
 rows.forEach(function(r){tbody.appendChild(r);});});});
-show();})();
+show();
+var key=root.querySelector('details.csc-legend');if(key&&window.matchMedia&&window.matchMedia('(min-width: 700px)').matches)key.open=true;
+})();
 """.strip()
 
 
@@ -201,18 +238,36 @@ def _flags(rd: dict) -> str:
     return (SMALL if rd["small_la"] else "") + (JOINT if rd["joint_return"] else "")
 
 
-def legend(measures: dict, year: int, fmt: str) -> list[tuple[str, str]]:
+def _iqr_text(measures: dict, iqr: dict | None) -> str:
+    if not iqr:
+        return ""
+    parts = [f"{measures[m][1].replace(' %', '').replace(' £', '').lower()} "
+             f"{_num(lo, measures[m][3], measures[m][2])}\u2013{_num(hi, measures[m][3], measures[m][2])}"
+             + ("%" if measures[m][2] == "%" else "") for m, (lo, hi) in iqr.items() if m in measures]
+    return "; the middle half of councils (25th to 75th percentile) in the latest year: " + ", ".join(parts)
+
+
+def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list[tuple[str, str]]:
     """(symbol, meaning) for every abbreviation and symbol the table uses, in one format.
 
     ``fmt`` is ``"html"`` (value, then Eng / SN lines) or ``"pdf"`` (value, then
-    England/neighbours on one line; grades abbreviated)."""
+    England/neighbours on one line; grades abbreviated). ``iqr``: {measure: (25th, 75th
+    percentile)} of the councils' values in the latest year, stated under Q1-Q4."""
     spend = SPEND[0] in measures
     years = f"workforce measures are from the census of 30 September {year}"
     if spend:
         years += f", spending from the financial year {year - 1}-{year % 100:02d} (April to March)"
-    items = [("Years", years + ". A year under a value (\u201cin 2024\u201d; spending \u201c2023-24\u201d) marks "
-              "a council whose latest published value is older; its England and neighbour comparisons "
-              "then use that same year.")]
+    older = ("A year under a value (\u201cin 2024\u201d; spending \u201c2023-24\u201d)" if fmt == "html" else
+             "A year after a value (\u201c'24\u201d: the 2024 census; for spending the financial year 2023-24)")
+    items = [("Years", years + f". {older} marks a council whose latest published value is older; its England, "
+              "neighbour and quartile comparisons then use that same year. The hex maps show only the latest "
+              f"census ({year}), so such a council is grey (no value) there."),
+             (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
+              f"{year - STALE_YEARS}): out of date, not the council's current position"),
+             ("Q1, Q2, Q3, Q4", "the council's quarter among all councils in the same year: Q1 the lowest "
+              "quarter (at or below the 25th percentile), Q4 the highest (above the 75th)" + _iqr_text(measures, iqr)),
+             (UNGRADED, "inspected since under the 2026 framework, which gives no overall grade (date of that "
+              "report shown); the grade shown is the latest one given")]
     if fmt == "html":
         items += [("Eng", "difference from England in the same year (national rate from all councils' counts)"),
                   ("SN", f"difference from the median of the council's statistical neighbours ({NEIGHBOUR_GROUPING}; "
@@ -221,8 +276,9 @@ def legend(measures: dict, year: int, fmt: str) -> list[tuple[str, str]]:
         items += [("a/b", "the line under a value: its difference from England in the same year (national rate "
                    "from all councils' counts) / from the median of the council's statistical neighbours "
                    f"({NEIGHBOUR_GROUPING}; needs at least {MIN_NEIGHBOURS} with a value that year)"),
-                  ("O, G, RI, I", "Ofsted overall grade Outstanding, Good, Requires improvement, Inadequate, "
-                   "with the month the report was published")]
+                  ]
+    items += [("O, G, RI, I", "Ofsted overall grade Outstanding, Good, Requires improvement, Inadequate, "
+               "with the month the report was published")]
     items += [("+, −, ±", "above, below, equal to the comparison"),
               ("–", "no value (not published, suppressed, or too few neighbours with a value)"),
               ("FTE", "full-time equivalent: caseload is cases per case-holding FTE social worker; rates are FTE")]
@@ -265,12 +321,13 @@ def _dirs(rd: dict, measures) -> str:
                     if direction(rd[f"{m}_change"], m))
 
 
-def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
+def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
+                iqr: dict | None = None) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
     e = html.escape
     # (header text, title, class, sort type or None for not sortable)
     heads = [("Council", "Council", "csc-text", "text"),
-             ("Latest grade", "Latest Ofsted grade and publication date", "csc-text", "number")]
+             ("Grade", "Latest Ofsted grade and month published", "csc-text", "number")]
     heads += [(spec[1], spec[0], "", "number") for spec in measures.values()]
     heads += [(f"Since {BASE_YEAR}", f"Direction of change since {BASE_YEAR}", "csc-text", None)]
     thead = []
@@ -286,37 +343,58 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     body = []
     for r in frame.itertuples(index=False):
         rd = r._asdict()
-        date = rd["grade_date"].strftime("%Y-%m-%d") if pd.notna(rd["grade_date"]) else ""
         graded = isinstance(rd["grade"], str)
         cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], rd["region"], header=True),
-                 _cell(rd["grade"] if graded else "not graded", GRADE_RANK.get(rd["grade"]) if graded else None,
-                       f"published {date}" if date else "", cls="csc-text")]
+                 _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
+                       _ungraded_text(rd), cls="csc-text")]
         for m, (_, _, unit, digits) in measures.items():
             val, yr = rd[m], rd[f"{m}_year"]
             subs: list[str] = []
-            mark = PUBLISHED if rd.get(f"{m}_published", False) else ""
             if pd.notna(val):
                 if int(yr) != year:
-                    subs.append(_year_note(m, yr))
+                    subs.append(_year_note(m, yr) + (STALE if rd[f"{m}_stale"] else ""))
                 subs += [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
-            cells.append(_cell(_num(val, digits, unit) + mark, None if pd.isna(val) else round(float(val), 4), subs))
+            cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
         dirs = _dirs(rd, measures)
         cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
         search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"])]).lower()
         body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
-    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html"))
+    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
             '<label for="csc-lookup-q">Find a council (name, region or DfE code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
-            '<p>Under each value: the year, if older than the rest; <b>Eng</b> its difference from England; '
+            '<p>Beside each value: its quarter among councils (<b>Q1</b> lowest to <b>Q4</b> highest). Under it: the year, if older than the rest; <b>Eng</b> its difference from England; '
             '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
             'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
-            f'<details class="csc-legend" open><summary>Key to symbols and abbreviations</summary><ul>{items}</ul></details>\n'
+            f'<details class="csc-legend"><summary>Key to symbols and abbreviations (quartiles, marks, years): select to open or close</summary><ul>{items}</ul></details>\n'
             '<div class="csc-scroll"><table>\n'
             '<caption>Council lookup</caption>\n'
             f"<thead><tr>{''.join(thead)}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
             f"<script>{JS}</script>\n</div>\n")
+
+
+def _grade_text(rd: dict) -> str:
+    """'RI 2023-09' (grade, month published), 'not graded'; a later ungraded 2026 inspection adds its mark."""
+    mark = UNGRADED if pd.notna(rd.get("ungraded_date")) else ""
+    if not isinstance(rd["grade"], str):
+        return "not graded" + mark
+    date = rd["grade_date"].strftime("%Y-%m") if pd.notna(rd["grade_date"]) else ""
+    return f"{GRADE_ABBR[rd['grade']]} {date}".strip() + mark
+
+
+def _ungraded_text(rd: dict) -> str:
+    d = rd.get("ungraded_date")
+    return f"{UNGRADED} {d.strftime('%Y-%m')} 2026 framework, ungraded" if pd.notna(d) else ""
+
+
+def _value_text(rd: dict, m: str, digits: int, unit: str) -> str:
+    """'17.2 Q3': value, its marks (as published; out of date), quartile; '–' without a value."""
+    val = rd[m]
+    if pd.isna(val):
+        return "–"
+    marks = (PUBLISHED if rd.get(f"{m}_published", False) else "") + (STALE if rd.get(f"{m}_stale", False) else "")
+    return f"{_num(val, digits, unit)}{marks} {QUARTILES[int(rd[f'{m}_q']) - 1]}"
 
 
 def _arrow(d: str) -> str:
@@ -350,14 +428,15 @@ def _lines(*parts: str) -> str:
     return BR.join(escape_md(p) for p in parts if p)
 
 
-def legend_markdown(measures: dict, year: int) -> str:
+def legend_markdown(measures: dict, year: int, iqr: dict | None = None) -> str:
     return "Key to symbols and abbreviations:\n\n" + "".join(
-        f"- **{escape_md(sym)}** {escape_md(text)}\n" for sym, text in legend(measures, year, "pdf"))
+        f"- **{escape_md(sym)}** {escape_md(text)}\n" for sym, text in legend(measures, year, "pdf", iqr))
 
 
-def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int) -> str:
-    """Key, then a compact pipe table: value, then (own line) its differences from England and
-    neighbours, and an older value's year on a line of its own."""
+def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
+                    iqr: dict | None = None) -> str:
+    """Key, then a compact pipe table: value, marks, quartile and an older value's year ('23), then
+    (own line) its differences from England and neighbours."""
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + [f"Since {BASE_YEAR}"]
     # relative column widths (pandoc takes them from the dashes): council, grade, measures, since
     widths = [20, 8] + [11 if m != SPEND[0] else 13 for m in measures] + [16]
@@ -368,21 +447,31 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
         rd = r._asdict()
         g = GRADE_ABBR.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
         date = rd["grade_date"].strftime("%Y-%m") if pd.notna(rd["grade_date"]) else ""
-        cells = [escape_md(rd["la_name"] + _flags(rd)), _lines(g, date)]
+        ug = rd.get("ungraded_date")
+        cells = [escape_md(rd["la_name"] + _flags(rd)),
+                 _lines(g, date, f"{UNGRADED}{ug.strftime('%Y-%m')}" if pd.notna(ug) else "")]
         for m, (_, _, unit, digits) in measures.items():
             val = rd[m]
             if pd.isna(val):
                 cells.append("–")
                 continue
-            mark = PUBLISHED if rd.get(f"{m}_published", False) else ""
             yr = int(rd[f"{m}_year"])
-            cells.append(_lines(_num(val, digits, unit) + mark,
-                                f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}",
-                                _year_note(m, yr) if yr != year else ""))
+            first = _value_text(rd, m, digits, unit) + (f" '{yr % 100:02d}" if yr != year else "")
+            cells.append(_lines(first, f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"))
         dirs = _dirs(rd, measures)
         cells.append(_lines(dirs, _since(rd, measures)) if dirs else "–")
         lines.append("| " + " | ".join(cells) + " |")
-    return legend_markdown(measures, year) + "\n" + "\n".join(lines) + "\n"
+    return legend_markdown(measures, year, iqr) + "\n" + "\n".join(lines) + "\n"
+
+
+def iqr_by_measure(panel: pd.DataFrame, measures: dict, year: int) -> dict[str, tuple[float, float]]:
+    """{measure: (25th, 75th percentile)} of the councils' values in ``year`` (measures with values)."""
+    out = {}
+    for m in measures:
+        if council_values(panel, m, year).size:
+            q1, _, q3 = quartile_cuts(panel, m, year)
+            out[m] = (q1, q3)
+    return out
 
 
 def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
@@ -393,8 +482,9 @@ def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
     frame = lookup_frame(panel, inspections, neighbours)
     measures = _measures(panel)
     TABLES.mkdir(parents=True, exist_ok=True)
-    fragment = lookup_html(frame, measures, year)
+    iqr = iqr_by_measure(panel, measures, year)
+    fragment = lookup_html(frame, measures, year, iqr)
     (TABLES / "lookup.html").write_text(fragment, encoding="utf-8")
     (TABLES / "lookup-raw.md").write_text("```{=html}\n" + fragment + "```\n", encoding="utf-8")
-    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year), encoding="utf-8")
+    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr), encoding="utf-8")
     return {"tbl-lookup": "analysis/outputs/lookup.py::write_lookup"}
