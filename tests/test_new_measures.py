@@ -11,7 +11,7 @@ import pytest
 
 from analysis.data.clean import deprivation, ofsted_vintage, protection, spend
 from analysis.data.clean.parse import SuppressionLog
-from analysis.errors import DataError
+from analysis.errors import DataError, ImplausibleValueError
 
 YEARS = set(range(2015, 2026))
 #: England row minus the sum of LA rows that is a property of the published extract, not of the
@@ -29,7 +29,7 @@ def lait(source_paths):
 
 @pytest.fixture(scope="module")
 def la_spend(lait):
-    return spend.load_spend(lait, SuppressionLog())
+    return spend.load_spend(lait, SuppressionLog(), screen=False)  # raw values: the England row adds these
 
 
 def test_england_spending_reconciles_with_la_sum(la_spend, lait):
@@ -226,3 +226,36 @@ def test_section47_rates_reproduce_dfe_published_rates(derived, source_paths):
         both = m[m[ours].notna() & m[theirs].notna()]
         assert len(both) >= 1450, (ours, len(both))
         assert (both[ours] - both[theirs]).abs().max() <= 0.0501, ours
+
+
+def _toy_spend(total_2020: float) -> pd.DataFrame:
+    rows = [("355", y, t) for y, t in [(2018, 58e6), (2019, 60e6), (2020, total_2020), (2021, 64e6)]]
+    rows += [("420", y, t) for y, t in [(2018, 0.2e6), (2019, 0.5e6), (2020, 0.2e6), (2021, 0.3e6)]]  # tiny: unchecked
+    d = pd.DataFrame(rows, columns=["la_code", "year", "spend_total"])
+    for c in spend.SPEND_COLS[1:]:
+        d[c] = d["spend_total"] / 4
+    return d
+
+
+def test_an_implausible_spending_jump_is_refused_naming_la_and_year():
+    none = pd.DataFrame(columns=["la_code", "year", "reason"]).astype({"year": int})
+    with pytest.raises(ImplausibleValueError, match=r"LA 355, financial year ending 2020: 137,000,000"):
+        spend.screen_jumps(_toy_spend(137e6), none, "lait")
+    assert spend.screen_jumps(_toy_spend(62e6), none, "lait")["spend_total"].notna().all()  # no jump, tiny LA ignored
+
+
+def test_a_listed_implausible_return_becomes_missing_and_a_quiet_listing_is_refused():
+    listed = pd.DataFrame({"la_code": ["355"], "year": [2020], "reason": ["one-year spike"]})
+    out = spend.screen_jumps(_toy_spend(137e6), listed, "lait")
+    gone = (out.la_code == "355") & (out.year == 2020)
+    assert out.loc[gone, spend.SPEND_COLS].isna().all().all()
+    assert out.loc[~gone, spend.SPEND_COLS].notna().all().all()
+    with pytest.raises(DataError, match="show no implausible jump"):
+        spend.screen_jumps(_toy_spend(62e6), listed, "lait")
+
+
+def test_the_committed_exclusions_are_missing_in_the_panel(derived):
+    ex = spend.load_exclusions()
+    p = derived.panel.set_index(["la_code", "year"])
+    for la, year in ex[["la_code", "year"]].itertuples(index=False):
+        assert p.loc[(la, year), spend.SPEND_COLS].isna().all(), (la, year)

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError, SchemaError, SuppressionCodeError
+from ...errors import DataError, ImplausibleValueError, SchemaError, SuppressionCodeError
+from ...paths import REFERENCE
 from ..geography import check_known_la
 from .parse import SuppressionLog, check_unique, require_columns
 
@@ -158,7 +159,67 @@ def la_rows(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
     return la
 
 
-def load_spend(paths: dict[str, Path], log: SuppressionLog) -> pd.DataFrame:
+#: a total that moves by more than this factor from the LA's previous available year is
+#: implausible for a council's children's services budget (checked above MIN_TOTAL_CHECKED)
+JUMP_FACTOR = 1.67
+#: tiny councils (City of London, Isles of Scilly) swing with single placements: not checked
+MIN_TOTAL_CHECKED = 20e6
+#: LA-years whose published return is judged wrong: la_code, year, reason (all lines set missing)
+EXCLUSIONS = REFERENCE / "spend_exclusions.csv"
+
+
+def load_exclusions(path: Path = EXCLUSIONS) -> pd.DataFrame:
+    ex = pd.read_csv(path, dtype={"la_code": str, "year": int, "reason": str})
+    if list(ex.columns) != ["la_code", "year", "reason"] or ex["reason"].isna().any():
+        raise DataError(f"{path}: columns must be la_code, year, reason, every row with a reason")
+    if ex.duplicated(["la_code", "year"]).any():
+        raise DataError(f"{path}: duplicate la_code/year rows")
+    return ex
+
+
+def screen_jumps(wide: pd.DataFrame, exclusions: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Set the listed LA-years missing (all four lines), then refuse any other implausible jump.
+
+    Notes
+    -----
+    For each LA, r = total / total of the previous year with a value; a year with
+    r > JUMP_FACTOR or r < 1 / JUMP_FACTOR (previous total at least MIN_TOTAL_CHECKED) is an error
+    unless listed in ``data/reference/spend_exclusions.csv``. A listed LA-year that shows no jump is
+    an error too (the list must not hide data).
+
+    Raises
+    ------
+    ImplausibleValueError
+        Naming file, measure, LA, year, the value and the previous one.
+    """
+    out = wide.copy()
+    key = pd.MultiIndex.from_frame(out[["la_code", "year"]])
+    listed = key.isin(pd.MultiIndex.from_frame(exclusions[["la_code", "year"]]))
+    unknown = set(map(tuple, exclusions[["la_code", "year"]].to_numpy())) - set(key)
+    if unknown:
+        raise DataError(f"{EXCLUSIONS}: LA-years not in the extract: {sorted(unknown)}")
+    raw = out.sort_values(["la_code", "year"]).copy()
+    out.loc[listed, SPEND_COLS] = np.nan
+    for is_listed, frame in ((False, out), (True, raw)):
+        d = frame.sort_values(["la_code", "year"])
+        prev = d.groupby("la_code")["spend_total"].transform(lambda v: v.ffill().shift())
+        r = d["spend_total"] / prev
+        jump = (prev >= MIN_TOTAL_CHECKED) & ((r > JUMP_FACTOR) | (r < 1 / JUMP_FACTOR))
+        if not is_listed and jump.any():
+            i = jump[jump].index[0]
+            raise ImplausibleValueError(
+                f"{where}: measure 'C&YPExpenditure' (spend_total), LA {d.at[i, 'la_code']}, financial year "
+                f"ending {d.at[i, 'year']}: {d.at[i, 'spend_total']:,.0f} against {prev[i]:,.0f} the year before "
+                f"(factor {r[i]:.2f}); if the published return is wrong, list it with a reason in {EXCLUSIONS}")
+        if is_listed:
+            flagged = set(map(tuple, d.loc[jump, ["la_code", "year"]].to_numpy()))
+            quiet = [k for k in map(tuple, exclusions[["la_code", "year"]].to_numpy()) if k not in flagged]
+            if quiet:
+                raise DataError(f"{EXCLUSIONS}: listed LA-years show no implausible jump: {quiet}")
+    return out
+
+
+def load_spend(paths: dict[str, Path], log: SuppressionLog, screen: bool = True) -> pd.DataFrame:
     """Gross s251 outturn by LA and financial year: ``la_code, year, spend_*`` (£).
 
     ``year`` is the year the financial year ends (31 March). 2015-16 comes from the older
@@ -188,7 +249,10 @@ def load_spend(paths: dict[str, Path], log: SuppressionLog) -> pd.DataFrame:
                         f"number): {thin.to_dict()} {missing_years}; is an extract truncated?")
     wide = la.pivot(index=["la_code", "year"], columns="measure", values="value").rename(columns=FINANCE)
     wide.columns.name = None
-    return wide.reset_index()[["la_code", "year", *SPEND_COLS]].sort_values(["la_code", "year"]).reset_index(drop=True)
+    wide = wide.reset_index()[["la_code", "year", *SPEND_COLS]].sort_values(["la_code", "year"]).reset_index(drop=True)
+    if screen:  # the raw values (screen=False) are what the England reconciliation adds up
+        wide = screen_jumps(wide, load_exclusions(), f"{paths['lait_2026']} / {paths['lait_2025']}")
+    return wide
 
 
 def england_spend(paths: dict[str, Path], log: SuppressionLog | None = None) -> pd.DataFrame:
