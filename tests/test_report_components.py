@@ -605,51 +605,45 @@ def legends_over_axes(fig) -> list[str]:
     return bad
 
 
-def test_no_legend_is_drawn_over_a_plot(results, derived, monkeypatch, tmp_path):
-    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
-    try:
-        assert {"fig-trends", "fig-la-variation", "fig-panel-coefs", "fig-reverse-event", "fig-map-grade"} <= set(drawn)
-        assert {n: legends_over_axes(f) for n, f in drawn.items() if legends_over_axes(f)} == {}
-        # the check can fail: a legend inside the axes is caught
-        fig, ax = plt.subplots()
-        ax.plot([0, 1], [0, 1], label="x")
-        ax.legend(loc="upper left")
-        fig.canvas.draw()
-        assert legends_over_axes(fig)
-        plt.close(fig)
-    finally:
-        for f in drawn.values():
-            plt.close(f)
+@pytest.fixture
+def drawn(results, derived, monkeypatch, tmp_path):
+    """Every figure as drawn just before saving (closed after the test)."""
+    figs = _drawn_figures(results, derived, monkeypatch, tmp_path)
+    yield figs
+    for f in figs.values():
+        plt.close(f)
 
 
-def test_estimator_figures_use_the_estimator_palette_not_the_grade_colours(results, derived, monkeypatch, tmp_path):
+def test_no_legend_is_drawn_over_a_plot(drawn):
+    assert {"fig-trends", "fig-la-variation", "fig-panel-coefs", "fig-reverse-event", "fig-map-grade"} <= set(drawn)
+    assert {n: legends_over_axes(f) for n, f in drawn.items() if legends_over_axes(f)} == {}
+    # the check can fail: a legend inside the axes is caught
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.legend(loc="upper left")
+    fig.canvas.draw()
+    assert legends_over_axes(fig)
+    plt.close(fig)
+
+
+def test_estimator_figures_use_the_estimator_palette_not_the_grade_colours(drawn):
     from matplotlib.colors import to_hex
-    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
-    try:
-        grade = set(palette.grade_colours())
-        allowed = {c.lower() for c in palette.ESTIMATOR_COLOURS}
-        for name in ("fig-panel-coefs", "fig-event-study", "fig-reverse-event"):
-            marked = [(to_hex(line.get_color()), line.get_marker()) for ax in drawn[name].axes
-                      for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ", "|", "_")]
-            used = {c for c, _ in marked}  # ("|" and "_": error-bar caps)
-            assert used and used <= allowed and not used & grade, (name, used)
-            # one marker per colour, a different one for each colour
-            assert len(set(marked)) == len(used) == len({m for _, m in marked}), (name, marked)
-    finally:
-        for f in drawn.values():
-            plt.close(f)
+    grade = set(palette.grade_colours())
+    allowed = {c.lower() for c in palette.ESTIMATOR_COLOURS}
+    for name in ("fig-panel-coefs", "fig-event-study", "fig-reverse-event"):
+        marked = [(to_hex(line.get_color()), line.get_marker()) for ax in drawn[name].axes
+                  for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ", "|", "_")]
+        used = {c for c, _ in marked}  # ("|" and "_": error-bar caps)
+        assert used and used <= allowed and not used & grade, (name, used)
+        # one marker per colour, a different one for each colour
+        assert len(set(marked)) == len(used) == len({m for _, m in marked}), (name, marked)
 
 
-def test_hex_credit_is_given_once_in_the_text_not_in_the_images(results, derived, monkeypatch, tmp_path):
-    drawn = _drawn_figures(results, derived, monkeypatch, tmp_path)
-    try:
-        maps_drawn = [f for n, f in drawn.items() if n.startswith("fig-map-")]
-        assert len(maps_drawn) >= 4
-        for f in maps_drawn:
-            assert not [t for t in f.findobj(plt.Text) if "Open Innovations" in t.get_text()]
-    finally:
-        for f in drawn.values():
-            plt.close(f)
+def test_hex_credit_is_given_once_in_the_text_not_in_the_images(drawn, derived):
+    maps_drawn = [f for n, f in drawn.items() if n.startswith("fig-map-")]
+    assert len(maps_drawn) >= 4
+    for f in maps_drawn:
+        assert not [t for t in f.findobj(plt.Text) if "Open Innovations" in t.get_text()]
     panel, insp = derived
     md = maps.maps_markdown(maps.build_maps(panel, insp))
     assert md.count("Open Innovations") == 1 and md.index("Open Innovations") < md.index("![")
