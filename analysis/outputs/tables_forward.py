@@ -104,9 +104,10 @@ def tbl_fwd_cre(results: dict) -> str:
 def tbl_fwd_sensitivity(results: dict) -> str:
     """Agency use and caseload under each lag structure and with the previous grade."""
     rows = []
-    specs = [(f"fwd_ologit_{lag}", f"fwd_fe_good_or_better_{lag}", LAG_LABELS[lag]) for lag in LAG_LABELS]
-    specs.append(("fwd_prevgrade_ologit", "fwd_prevgrade_fe_good", "Census before + previous grade"))
-    for ol_id, fe_id, label in specs:
+    specs = [(f"fwd_ologit_{lag}", f"fwd_fe_good_or_better_{lag}", f"fwd_fe_grade_{lag}", LAG_LABELS[lag])
+             for lag in LAG_LABELS]
+    specs.append(("fwd_prevgrade_ologit", "fwd_prevgrade_fe_good", None, "Census before + previous grade"))
+    for ol_id, fe_id, fg_id, label in specs:
         ol, fe = fwd_model(results, ol_id), fwd_model(results, fe_id)
         cells = []
         for t in ("agency_rate", "caseload"):
@@ -114,10 +115,14 @@ def tbl_fwd_sensitivity(results: dict) -> str:
             f = fe["coefficients"][t]
             cells += [f"{fmt(o['estimate'], 3)} ({fmt(o['std_error'], 3)})",
                       f"{fmt(100 * f['estimate'], 2)} ({fmt(100 * f['std_error'], 2)})"]
+            if t == "agency_rate":  # the within-LA grade scale too (the text quotes it)
+                g = fwd_model(results, fg_id)["coefficients"][t] if fg_id else None
+                cells.append(f"{fmt(g['estimate'], 3)} ({fmt(g['std_error'], 3)})" if g else "not fitted")
         rows.append([label, *cells, f"{ol['stats']['nobs']} / {fe['stats']['nobs']}"])
     return tables.md(pd.DataFrame(rows, columns=[
         "Regressors measured as", "Agency: ordered logit, log-odds", "Agency: FE, pp per pp",
-        "Caseload: ordered logit, log-odds", "Caseload: FE, pp per case", "N (ologit / FE)"]))
+        "Agency: FE, grade per pp", "Caseload: ordered logit, log-odds", "Caseload: FE, pp per case",
+        "N (ologit / FE)"]))
 
 
 def tbl_replication(results: dict) -> str:
