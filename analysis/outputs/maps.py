@@ -259,6 +259,8 @@ class MapSpec:
     alt: str
     #: printed width in the PDF (:data:`PDF_WIDTH` for the data maps; the key is full width)
     width: str = PDF_WIDTH
+    #: extra class ("hexmap-key": ``report/style.css`` lets the key grow wider on a desktop)
+    extra_class: str = ""
 
 
 def _range_alt(what: str, v: pd.Series, names: pd.Series, unit: str, digits: int = 1) -> str:
@@ -283,7 +285,8 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
         "Key to the maps: each council's hexagon with its three-letter map code. The council lookup "
         "(Appendix E) gives the code beside each council's name.",
         f"Hex map key of {len(key)} councils, each hexagon labelled with its three-letter map code; "
-        "the council lookup in Appendix E lists the code beside each name.", width=KEY_WIDTH))
+        "the council lookup in Appendix E lists the code beside each name.",
+        width=KEY_WIDTH, extra_class="hexmap-key"))
 
     grades = latest_grades(inspections).reindex(key["la_code"])["grade_label"]
     map_grades(key, grades)
@@ -332,5 +335,5 @@ def maps_markdown(specs: list[MapSpec]) -> str:
     for s in specs:
         alt = s.alt.replace('"', "'")
         blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
-                      f"{{#{s.name} .hexmap width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
+                      f"{{#{s.name} .hexmap{' .' + s.extra_class if s.extra_class else ''} width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)
