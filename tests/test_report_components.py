@@ -298,7 +298,7 @@ def test_key_map_prints_every_code_in_its_hexagon_and_is_cited(derived, tmp_path
     monkeypatch.setattr(common, "FIGURES", tmp_path)
     drawn = {}
     real = maps.save_checked
-    monkeypatch.setattr(maps, "save_checked", lambda fig, name: drawn.setdefault(name, fig) and real(fig, name))
+    monkeypatch.setattr(maps, "save_checked", lambda fig, name, **kw: drawn.setdefault(name, fig) and real(fig, name, **kw))
     specs = maps.build_maps(panel, insp)
     assert specs[0].name == "fig-map-key" and (tmp_path / "fig-map-key.png").exists()
     key, codes = maps.load_hex_key(), maps.latest_codes(panel)
@@ -651,7 +651,7 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     monkeypatch.setattr(common, "FIGURES", tmp_path)
     drawn = {}
 
-    def keep(fig, name):
+    def keep(fig, name, colours=None):
         fig.canvas.draw()
         drawn[name] = fig
         return tmp_path / f"{name}.png"

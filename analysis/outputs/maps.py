@@ -195,22 +195,12 @@ def map_key(key: pd.DataFrame, codes: pd.Series, name: str = "fig-map-key"):
     ax.set_xlim(centres["x"].min() - 0.55, centres["x"].max() + 0.55)
     ax.set_ylim(centres["y"].min() - 0.65, centres["y"].max() + 0.65)
     fig.tight_layout(pad=0.2)
-    path = save_checked(fig, name)
-    _palettise(path)
-    return path
+    return save_checked(fig, name, colours=KEY_COLOURS)
 
 
 #: colours kept in the key map's PNG: grey hexagons and dark text need few, and the
-#: self-contained HTML stays under its size limit (the full-colour file is about twice as large)
+#: self-contained HTML stays under its size limit (the full-colour file is four times as large)
 KEY_COLOURS = 32
-
-
-def _palettise(path) -> None:
-    """Rewrite a PNG with an adaptive palette of :data:`KEY_COLOURS` colours (deterministic)."""
-    from PIL import Image
-    with Image.open(path) as im:
-        small = im.convert("RGB").quantize(colors=KEY_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    small.save(path, optimize=True)
 
 
 def _figure(title: str):
