@@ -71,7 +71,7 @@ def test_html_is_self_contained(rendered):
 def test_figure_and_table_counts_match_sources(rendered, pdf_text):
     html = rendered[0].read_text(encoding="utf-8")
     figs, tbls = _source_labels("fig"), _source_labels("tbl")
-    assert len(figs) >= 14 and len(tbls) >= 18  # 10 figures (four specification curves) + 4-5 maps; 18 tables in HTML (+ the PDF lookup)
+    assert len(figs) >= 15 and len(tbls) >= 18  # 10 figures (four specification curves) + key map + 4-5 maps; 18 tables in HTML (+ the PDF lookup)
     for f in figs:
         assert f'id="{f}"' in html
     for i in range(1, len(figs) + 1):

@@ -252,13 +252,93 @@ def test_spending_map_needs_its_column_and_draws_it(derived, tmp_path, monkeypat
 
 def test_grade_map_alt_counts_latest_grades(derived):
     panel, insp = derived
-    spec = maps.build_maps(panel, insp)[0]
+    spec = next(s for s in maps.build_maps(panel, insp) if s.name == "fig-map-grade")
     g = insp.dropna(subset=["overall_num"])
     latest = g.loc[g.groupby("la_code")["publication_date"].idxmax()].set_index("la_code")["overall_num"]
     latest = latest.reindex(maps.load_hex_key()["la_code"])
     for num, name in enumerate(palette.GRADE_ORDER, start=1):
         assert f"{int((latest == num).sum())} {name}" in spec.alt
     assert "Open Innovations" in maps.maps_markdown([spec])
+
+
+def test_map_codes_are_unique_three_letters_one_per_council_alive(derived):
+    panel, _ = derived
+    last = panel.loc[panel["year"] == panel["year"].max()]
+    codes = maps.latest_codes(panel)
+    assert sorted(codes.index) == sorted(last["la_code"]) and codes.notna().all()
+    assert codes.is_unique
+    assert all(re.fullmatch(r"[A-Z]{3}", c) for c in codes)
+    names = last.set_index("la_code")["la_name"]
+    assert all(codes[la][0] == maps._code_words(names[la])[0][0] for la in codes.index)
+    # the written rule: first choices, and a shared first choice kept by the first name alphabetically
+    assert codes[names[names == "Bournemouth, Christchurch and Poole"].index[0]] == "BCP"
+    assert codes[names[names == "Kingston upon Hull, City of"].index[0]] == "KHU"
+    assert codes[names[names == "Barnet"].index[0]] == "BAR" and codes[names[names == "Barnsley"].index[0]] != "BAR"
+    # deterministic: the order of the input does not matter
+    shuffled = names.sample(frac=1.0, random_state=3)
+    assert maps.council_codes(shuffled).reindex(codes.index).equals(codes)
+    # every hexagon of the key map has a code
+    assert set(maps.load_hex_key()["la_code"]) <= set(codes.index)
+
+
+def test_map_codes_resolve_clashes_and_fail_loudly():
+    names = pd.Series({"1": "Barnet", "2": "Barnsley", "3": "Barn", "4": "West Sussex", "5": "Bath and North East Somerset"})
+    c = maps.council_codes(names)
+    assert c.is_unique and c["3"] == "BAR" and c["4"] == "WSU" and c["5"] == "BNE"
+    # a name that cannot get a code of its own stops the build
+    with pytest.raises(ValueError, match="no free"):
+        maps.council_codes(pd.Series({"1": "Abb", "2": "Abb", "3": "Abb x"}))
+    with pytest.raises(ValueError, match="no letters"):
+        maps.code_candidates("(2021)")
+
+
+def test_key_map_prints_every_code_in_its_hexagon_and_is_cited(derived, tmp_path, monkeypatch):
+    panel, insp = derived
+    from analysis.outputs import common
+    monkeypatch.setattr(common, "FIGURES", tmp_path)
+    drawn = {}
+    real = maps.save_checked
+    monkeypatch.setattr(maps, "save_checked", lambda fig, name, **kw: drawn.setdefault(name, fig) and real(fig, name, **kw))
+    specs = maps.build_maps(panel, insp)
+    assert specs[0].name == "fig-map-key" and (tmp_path / "fig-map-key.png").exists()
+    key, codes = maps.load_hex_key(), maps.latest_codes(panel)
+    texts = [t for t in drawn["fig-map-key"].axes[0].texts]
+    assert sorted(t.get_text() for t in texts) == sorted(codes.reindex(key["la_code"]))
+    centres = maps.hex_centres(key)
+    where = {t.get_text(): t.get_position() for t in texts}
+    for la, (x, y) in centres.iterrows():
+        assert where[codes[la]] == pytest.approx((x, y)), la
+    # neutral: one fill for every hexagon (no data encoded)
+    fills = drawn["fig-map-key"].axes[0].collections[0].get_facecolors()
+    assert len({tuple(f) for f in fills}) == 1
+    assert f"{len(key)} councils" in specs[0].alt
+    block = maps.maps_markdown(specs)
+    assert '{#fig-map-key .hexmap .hexmap-key width="100%"' in block
+    assert block.index("fig-map-key") < block.index("fig-map-grade")
+    prose = (paths.ROOT / "report" / "descriptives.qmd").read_text(encoding="utf-8")
+    assert "@fig-map-key" in prose
+    # a council without a code cannot be drawn
+    with pytest.raises(ValueError, match="no map code"):
+        maps.map_key(key, codes.drop(codes.index[0]))
+
+
+def test_lookup_code_is_the_code_on_the_map(derived):
+    panel, insp = derived
+    html, md = _lookup_files(panel, insp)
+    last = panel.loc[panel["year"] == panel["year"].max()].set_index("la_name")
+    codes = maps.latest_codes(panel)
+    hrows, mrows = _html_rows(html), _md_rows(md)
+    assert len(hrows) == len(mrows) == len(last)
+    for h, m in zip(hrows, mrows):
+        name = h[0][1].rstrip("†‡")
+        expect = f"{lookup.MAP_LABEL} {codes[last.loc[name, 'la_code']]}"
+        assert h[0][2].endswith(expect), (name, h[0][2])
+        assert m[0].split("\n")[0].rstrip("†‡") == name and m[0].split("\n")[1] == expect, m[0]
+    # searchable by code, and the key says what the code is
+    barnet = re.search(r'<tr data-search="(barnet [^"]*)">', html).group(1)
+    assert barnet.endswith(f" 302 {codes['302'].lower()}"), barnet
+    assert lookup.MAP_LABEL in [s for s, _ in lookup.legend(lookup._measures(panel), int(panel["year"].max()), "pdf")]
+    assert "map code" in html and "hex maps" in md
 
 
 # -- council lookup ------------------------------------------------------------------------------
@@ -306,7 +386,7 @@ def test_lookup_lists_every_council_alive_in_the_latest_census_once(derived):
     marks = lookup.SMALL + lookup.JOINT
     names = [r[0][1].rstrip(marks) for r in _html_rows(html)]
     assert sorted(names) == sorted(alive["la_name"])
-    assert sorted(r[0].rstrip(marks) for r in md_rows) == sorted(alive["la_name"])
+    assert sorted(r[0].split("\n")[0].rstrip(marks) for r in md_rows) == sorted(alive["la_name"])
     assert "http://" not in html and "https://" not in html  # self-contained: no CDN
     assert (OUT / "tables" / "lookup-raw.md").read_text().startswith("```{=html}\n")
 
@@ -405,7 +485,7 @@ def test_lookup_flags_small_councils_and_joint_returns(derived):
     small, joint = set(last.index[last["small_la"]]), set(last.index[last["joint_return"]])
     assert {"City of London", "Isles of Scilly"} <= small
     assert {"Kingston upon Thames", "Richmond upon Thames"} <= joint and len(joint) == 3  # + Northamptonshire
-    for names in ([r[0][1] for r in _html_rows(html)], [r[0] for r in _md_rows(md)]):
+    for names in ([r[0][1] for r in _html_rows(html)], [r[0].split("\n")[0] for r in _md_rows(md)]):
         assert len(names) == len(last)
         for shown in names:
             name = shown.rstrip(lookup.SMALL + lookup.JOINT)
@@ -431,13 +511,13 @@ def test_lookup_older_values_compare_with_the_same_year_and_show_it(derived):
     measures = list(lookup._measures(panel))
     name = frame.loc[la, "la_name"]
     hrow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == name)
-    mrow = next(r for r in _md_rows(md) if r[0].rstrip("†‡") == name)
+    mrow = next(r for r in _md_rows(md) if r[0].split("\n")[0].rstrip("†‡") == name)
     col = 2 + measures.index("caseload")
     assert hrow[col][2].startswith(f"in {yr} ") and mrow[col].split("\n")[0].endswith(f" '{yr % 100:02d}")
     fresh = frame[frame["caseload_year"] == y].iloc[0]["la_name"]
     frow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == fresh)
     assert not frow[col][2].startswith("in ")
-    frow_md = next(r for r in _md_rows(md) if r[0].rstrip("†‡") == fresh)
+    frow_md = next(r for r in _md_rows(md) if r[0].split("\n")[0].rstrip("†‡") == fresh)
     assert "'" not in frow_md[col]
 
 
@@ -571,7 +651,7 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     monkeypatch.setattr(common, "FIGURES", tmp_path)
     drawn = {}
 
-    def keep(fig, name):
+    def keep(fig, name, colours=None):
         fig.canvas.draw()
         drawn[name] = fig
         return tmp_path / f"{name}.png"
@@ -747,7 +827,7 @@ def test_lookup_quartiles_match_a_direct_pandas_computation(derived):
     frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
     html, md = _lookup_files(panel, insp)
     hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
     measures = list(lookup._measures(panel))
     y = int(panel["year"].max())
     for m in measures:
@@ -779,7 +859,7 @@ def test_lookup_flags_out_of_date_values(derived):
     frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
     html, md = _lookup_files(panel, insp)
     hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
     measures = list(lookup._measures(panel))
     y = int(panel["year"].max())
     n = 0
@@ -804,7 +884,7 @@ def test_lookup_flags_councils_inspected_since_under_the_ungraded_2026_framework
     panel, insp = derived
     html, md = _lookup_files(panel, insp)
     hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].rstrip("†‡"): r for r in _md_rows(md)}
+    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
     ug = insp[(insp["framework"] == "ILACS-2026") & insp["overall_num"].isna()]
     graded = insp[insp["overall_num"].notna()].groupby("la_code")["publication_date"].max()
     newest = ug.groupby("la_code")["publication_date"].max()

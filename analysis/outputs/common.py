@@ -34,12 +34,20 @@ def theme() -> None:
                       "svg.hashsalt": "csc", "path.simplify": True})
 
 
-def save(fig, name: str) -> Path:
-    """Save a figure as PNG without time-stamped metadata (byte-stable)."""
+def save(fig, name: str, colours: int | None = None) -> Path:
+    """Save a figure as PNG without time-stamped metadata (byte-stable). ``colours``: rewrite
+    it with an adaptive palette of that many colours (median cut, no dithering: deterministic),
+    for a figure of few colours whose full-colour file would weigh on the self-contained HTML."""
     FIGURES.mkdir(parents=True, exist_ok=True)
     path = FIGURES / f"{name}.png"
     fig.savefig(path, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
+    if colours:
+        from PIL import Image
+        with Image.open(path) as im:
+            small = im.convert("RGB").quantize(colors=colours, method=Image.Quantize.MEDIANCUT,
+                                               dither=Image.Dither.NONE)
+        small.save(path, optimize=True)
     return path
 
 

@@ -64,15 +64,16 @@ def min_text_px(fig, display_px: float = PHONE_PX, width_in: float | None = None
     return min(sizes) / 72 * display_px / width_in if sizes else float("inf")
 
 
-def save_checked(fig, name: str):
-    """Save after checking width and text size for a phone (ValueError if too small)."""
+def save_checked(fig, name: str, colours: int | None = None):
+    """Save after checking width and text size for a phone (ValueError if too small);
+    ``colours``: write the PNG with an adaptive palette of that many colours (see ``save``)."""
     width = saved_width_in(fig)
     px = min_text_px(fig, width_in=width)  # one draw for both checks
     if width > MAX_WIDTH_IN + 1e-9 or px < MIN_TEXT_PX:
         plt.close(fig)
         raise ValueError(f"{name}: {width:.1f} in wide, smallest text {px:.1f} px at {PHONE_PX} px: "
                          f"not readable on a phone (limits {MAX_WIDTH_IN} in, {MIN_TEXT_PX} px)")
-    return save(fig, name)
+    return save(fig, name, colours=colours)
 
 
 def _trend_table(panel: pd.DataFrame, measure: str) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import paths
 from .common import TABLES
-from .maps import latest_grades
+from .maps import latest_codes, latest_grades
 from .tables import escape_md
 
 BASE_YEAR = 2017
@@ -51,6 +51,8 @@ STALE, UNGRADED = "◊", "#"
 STALE_YEARS = 2
 UNGRADED_FRAMEWORK = "ILACS-2026"
 QUARTILES = ("Q1", "Q2", "Q3", "Q4")
+#: shown before a council's hex-map code under its name ("map BAR")
+MAP_LABEL = "map"
 
 
 def load_neighbours() -> pd.DataFrame:
@@ -104,7 +106,8 @@ def _measures(panel: pd.DataFrame) -> dict[str, tuple[str, str, str, int]]:
 def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.DataFrame) -> pd.DataFrame:
     """One row per entity alive in the last census year (tidy; numbers unformatted).
 
-    Columns: ``la_code, la_name, region, grade, grade_date`` and for each measure ``m``:
+    Columns: ``la_code, la_name, map_code`` (the council's code on the hex maps, from
+    :func:`maps.latest_codes`), ``region, grade, grade_date`` and for each measure ``m``:
     ``m`` (latest value), ``m_year``, ``m_england``, ``m_sn`` (median of the neighbours with a
     value that year, if at least :data:`MIN_NEIGHBOURS`), ``m_change`` (latest minus the first
     value from 2017 on), ``m_from`` (that first year), ``m_q`` (1-4: the council's quartile among
@@ -116,6 +119,7 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region"]].set_index("la_code")
     flags = panel.loc[panel["year"] == last, ["la_code", "small_la", "joint_return"]].set_index("la_code")
     out = alive.join(flags.astype(bool))
+    out.insert(1, "map_code", latest_codes(panel).reindex(out.index))
     grades = latest_grades(inspections)
     out["grade"] = grades["grade_label"].reindex(out.index)
     out["grade_date"] = pd.to_datetime(grades["publication_date"]).reindex(out.index)
@@ -259,7 +263,9 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
         years += f", spending from the financial year {year - 1}-{year % 100:02d} (April to March)"
     older = ("A year under a value (\u201cin 2024\u201d; spending \u201c2023-24\u201d)" if fmt == "html" else
              "A year after a value (\u201c'24\u201d: the 2024 census; for spending the financial year 2023-24)")
-    items = [("Years", years + f". {older} marks a council whose latest published value is older; its England, "
+    items = [(MAP_LABEL, "under each council's name: its three-letter code on the hex maps (the key map in the "
+              "Maps section prints every code in its hexagon), to find the council on any map"),
+             ("Years", years + f". {older} marks a council whose latest published value is older; its England, "
               "neighbour and quartile comparisons then use that same year. The hex maps show only the latest "
               f"census ({year}), so such a council is grey (no value) there."),
              (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
@@ -344,7 +350,8 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         graded = isinstance(rd["grade"], str)
-        cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], rd["region"], header=True),
+        cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], [rd["region"], f"{MAP_LABEL} {rd['map_code']}"],
+                       header=True),
                  _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
                        _ungraded_text(rd), cls="csc-text")]
         for m, (_, _, unit, digits) in measures.items():
@@ -357,11 +364,11 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
             cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
         dirs = _dirs(rd, measures)
         cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
-        search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"])]).lower()
+        search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"]]).lower()
         body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
     items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
-            '<label for="csc-lookup-q">Find a council (name, region or DfE code)</label>\n'
+            '<label for="csc-lookup-q">Find a council (name, region, DfE code or map code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
             '<p>Beside each value: its quarter among councils (<b>Q1</b> lowest to <b>Q4</b> highest). Under it: the year, if older than the rest; <b>Eng</b> its difference from England; '
@@ -448,7 +455,7 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
         g = GRADE_ABBR.get(rd["grade"], "–") if isinstance(rd["grade"], str) else "–"
         date = rd["grade_date"].strftime("%Y-%m") if pd.notna(rd["grade_date"]) else ""
         ug = rd.get("ungraded_date")
-        cells = [escape_md(rd["la_name"] + _flags(rd)),
+        cells = [_lines(rd["la_name"] + _flags(rd), f"{MAP_LABEL} {rd['map_code']}"),
                  _lines(g, date, f"{UNGRADED}{ug.strftime('%Y-%m')}" if pd.notna(ug) else "")]
         for m, (_, _, unit, digits) in measures.items():
             val = rd[m]

@@ -4,13 +4,16 @@ One hexagon per entity alive in the last census year; the layout is Open Innovat
 credited once for the group of maps, in the text above them (:func:`maps_markdown`), not inside
 each image. Layers: latest Ofsted grade (the grade palette), agency rate, caseload,
 spending per child (``spend_total_pc``, drawn when the panel has it) and the change in agency
-rate since 2017. :func:`maps_markdown` writes the figure blocks (caption, label, alt text computed
+rate since 2017. The first map is a key (:func:`map_key`): every hexagon carries the council's
+three-letter map code (:func:`council_codes`, derived from its name by a written rule), the same
+code that the council lookup (``lookup.py``) shows beside each name. :func:`maps_markdown` writes the figure blocks (caption, label, alt text computed
 from the data) that ``report/descriptives.qmd`` includes, so a map without data is never
 referenced.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -93,6 +96,113 @@ def draw_hexes(ax, key: pd.DataFrame, colours: pd.Series) -> int:
     return len(centres)
 
 
+#: words a map code skips: joining words and the ", City of" / ", County of" of the official names
+CODE_SKIP = frozenset({"and", "with", "upon", "on", "of", "the", "city", "county"})
+
+
+def _code_words(name: str) -> list[str]:
+    """Significant words of a council name, upper case, letters only: a parenthesis is dropped,
+    hyphens, commas and full stops split words, and :data:`CODE_SKIP` words are skipped
+    ('Kingston upon Hull, City of' -> KINGSTON, HULL; 'St. Helens' -> ST, HELENS)."""
+    name = re.sub(r"\(.*?\)", " ", name)
+    words = [w for w in re.split(r"[\s\-,.]+", name) if w and w.lower() not in CODE_SKIP]
+    return [re.sub(r"[^A-Z]", "", w.upper()) for w in words if re.sub(r"[^A-Za-z]", "", w)]
+
+
+def code_candidates(name: str) -> list[str]:
+    """Three-letter codes for one name, most preferred first.
+
+    Notes
+    -----
+    First choice: the initials of the first three significant words (three or more words:
+    'Bath and North East Somerset' -> BNE); for two words the two initials and the second
+    letter of the second word ('West Sussex' -> WSU); for one word its first three letters
+    ('Leeds' -> LEE). Then every first letter + two later letters of the significant words
+    written together, in their order (positions i < j in lexicographic order).
+    """
+    words = _code_words(name)
+    if not words:
+        raise ValueError(f"map code: no letters in council name {name!r}")
+    letters = "".join(words)
+    if len(words) >= 3:
+        first = words[0][0] + words[1][0] + words[2][0]
+    elif len(words) == 2:
+        first = words[0][0] + words[1][:2] if len(words[1]) > 1 else words[0][:2] + words[1]
+    else:
+        first = letters[:3]
+    out = [first] if len(first) == 3 else []
+    for i in range(1, len(letters)):
+        for j in range(i + 1, len(letters)):
+            c = letters[0] + letters[i] + letters[j]
+            if c not in out:
+                out.append(c)
+    return out
+
+
+def council_codes(names: pd.Series) -> pd.Series:
+    """Unique three-letter map code of each council (``names`` by la_code); deterministic.
+
+    Notes
+    -----
+    Each council takes its first-choice code (:func:`code_candidates`) if no other council has
+    the same first choice. Councils sharing a first choice are taken in alphabetical order of
+    name (then la_code): the first keeps it, the others take their next candidate not already
+    used. Raises ``ValueError`` if a council is left without a code.
+    """
+    cands = {la: code_candidates(str(n)) for la, n in names.items()}
+    first = pd.Series({la: c[0] for la, c in cands.items()}, dtype=object)
+    shared = first.duplicated(keep=False)
+    codes = first[~shared].to_dict()
+    used = set(codes.values())
+    order = sorted(first.index[shared], key=lambda la: (str(names[la]), str(la)))
+    for la in order:
+        code = next((c for c in cands[la] if c not in used), None)
+        if code is None:
+            raise ValueError(f"map code: no free three-letter code for {names[la]!r}")
+        codes[la] = code
+        used.add(code)
+    return pd.Series(codes, dtype=object).reindex(names.index).rename("map_code")
+
+
+def latest_codes(panel: pd.DataFrame) -> pd.Series:
+    """Map code by la_code of every entity alive in the last census year (names as in the panel)."""
+    last = int(panel["year"].max())
+    names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
+    return council_codes(names)
+
+
+#: the key map's code labels: bold monospace (narrow, every letter the same width); size chosen
+#: so that the codes measure at least :data:`figures.MIN_TEXT_PX` on a phone
+KEY_FONT = {"family": "DejaVu Sans Mono", "weight": "bold", "size": 9.8}
+KEY_FILL, KEY_EDGE = "#e6e9ed", "#57606a"
+
+
+def map_key(key: pd.DataFrame, codes: pd.Series, name: str = "fig-map-key"):
+    """Key map: every hexagon neutral grey, labelled with its council's map code (no data)."""
+    phone_theme()
+    fig, ax = plt.subplots(figsize=(6.0, 5.6))
+    ax.set_title("Key: council map codes")
+    centres = hex_centres(key)
+    missing = [la for la in centres.index if not isinstance(codes.get(la), str)]
+    if missing:
+        plt.close(fig)
+        raise ValueError(f"{name}: no map code for {missing}")
+    draw_hexes(ax, key, pd.Series(KEY_FILL, index=centres.index))
+    ax.collections[-1].set_edgecolor(KEY_EDGE)
+    ax.collections[-1].set_linewidth(0.5)
+    for la, (x, y) in centres.iterrows():
+        ax.text(x, y, codes[la], ha="center", va="center", color="#1f2328", **KEY_FONT)
+    ax.set_xlim(centres["x"].min() - 0.55, centres["x"].max() + 0.55)
+    ax.set_ylim(centres["y"].min() - 0.65, centres["y"].max() + 0.65)
+    fig.tight_layout(pad=0.2)
+    return save_checked(fig, name, colours=KEY_COLOURS)
+
+
+#: colours kept in the key map's PNG: grey hexagons and dark text need few, and the
+#: self-contained HTML stays under its size limit (the full-colour file is four times as large)
+KEY_COLOURS = 32
+
+
 def _figure(title: str):
     phone_theme()
     fig, ax = plt.subplots(figsize=(5.0, 6.0))
@@ -136,6 +246,15 @@ def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, nam
     return save_checked(fig, name)
 
 
+#: printed width of a hex map, of the text width: two maps and their captions fit on a PDF page.
+#: A figure attribute both engines honour (pandoc and Quarto write ``image(.., width: 50%)`` in
+#: typst); in HTML ``report/style.css`` lets ``img.hexmap`` take its own width (no larger than
+#: the screen), so the maps stay full width on a phone.
+PDF_WIDTH = "50%"
+#: the key map is printed full text width so that its codes can be read on paper
+KEY_WIDTH = "100%"
+
+
 @dataclass(frozen=True)
 class MapSpec:
     """One map: its label, caption and alt text (computed from the data)."""
@@ -143,6 +262,10 @@ class MapSpec:
     name: str
     caption: str
     alt: str
+    #: printed width in the PDF (:data:`PDF_WIDTH` for the data maps; the key is full width)
+    width: str = PDF_WIDTH
+    #: extra class ("hexmap-key": ``report/style.css`` lets the key grow wider on a desktop)
+    extra_class: str = ""
 
 
 def _range_alt(what: str, v: pd.Series, names: pd.Series, unit: str, digits: int = 1) -> str:
@@ -159,6 +282,16 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
     last = int(panel["year"].max())
     names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
     specs: list[MapSpec] = []
+
+    codes = latest_codes(panel)
+    map_key(key, codes)
+    specs.append(MapSpec(
+        "fig-map-key",
+        "Key to the maps: each council's hexagon with its three-letter map code. The council lookup "
+        "(Appendix E) gives the code beside each council's name.",
+        f"Hex map key of {len(key)} councils, each hexagon labelled with its three-letter map code; "
+        "the council lookup in Appendix E lists the code beside each name.",
+        width=KEY_WIDTH, extra_class="hexmap-key"))
 
     grades = latest_grades(inspections).reindex(key["la_code"])["grade_label"]
     map_grades(key, grades)
@@ -200,13 +333,6 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
     return specs
 
 
-#: printed width of a hex map, of the text width: two maps and their captions fit on a PDF page.
-#: A figure attribute both engines honour (pandoc and Quarto write ``image(.., width: 50%)`` in
-#: typst); in HTML ``report/style.css`` lets ``img.hexmap`` take its own width (no larger than
-#: the screen), so the maps stay full width on a phone.
-PDF_WIDTH = "50%"
-
-
 def maps_markdown(specs: list[MapSpec]) -> str:
     """Figure blocks for the report, after one sentence crediting the hex layout (once for the
     whole group, not in every caption or image); alt text is attribute-safe (no double quotes)."""
@@ -214,5 +340,5 @@ def maps_markdown(specs: list[MapSpec]) -> str:
     for s in specs:
         alt = s.alt.replace('"', "'")
         blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
-                      f"{{#{s.name} .hexmap width=\"{PDF_WIDTH}\" fig-alt=\"{alt}\"}}\n")
+                      f"{{#{s.name} .hexmap{' .' + s.extra_class if s.extra_class else ''} width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)
