@@ -219,7 +219,8 @@ def map_grades(key: pd.DataFrame, grades: pd.Series, name: str = "fig-map-grade"
         handles.append(Patch(facecolor=MISSING_COLOUR, label="no graded inspection"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, frameon=False)
     fig.tight_layout()
-    return save_checked(fig, name)
+    # categorical (four grades and grey): a small palette keeps the self-contained HTML small
+    return save_checked(fig, name, colours=KEY_COLOURS)
 
 
 def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, name: str,
