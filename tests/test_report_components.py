@@ -819,15 +819,21 @@ def test_alt_texts_of_value_maps_match_the_data(derived):
     assert map_alt_problems(wrong, v, names)
 
 
+def _lookup_by_council(panel, insp):
+    """(html, md, HTML rows by council name, PDF rows by council name): flags stripped from names."""
+    html, md = _lookup_files(panel, insp)
+    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
+    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
+    return html, md, hrows, mrows
+
+
 def test_lookup_quartiles_match_a_direct_pandas_computation(derived):
     """Q1-Q4 of every shown value: its quarter among the councils' values in the same year
     (pandas quantiles; the joint Kingston + Richmond return once), in both formats; the key
     states the inter-quartile range of the latest year."""
     panel, insp = derived
     frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
-    html, md = _lookup_files(panel, insp)
-    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
+    html, md, hrows, mrows = _lookup_by_council(panel, insp)
     measures = list(lookup._measures(panel))
     y = int(panel["year"].max())
     for m in measures:
@@ -857,9 +863,7 @@ def test_lookup_flags_out_of_date_values(derived):
     year); a value from a recent year does not."""
     panel, insp = derived
     frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
-    html, md = _lookup_files(panel, insp)
-    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
+    html, md, hrows, mrows = _lookup_by_council(panel, insp)
     measures = list(lookup._measures(panel))
     y = int(panel["year"].max())
     n = 0
@@ -882,9 +886,7 @@ def test_lookup_flags_out_of_date_values(derived):
 
 def test_lookup_flags_councils_inspected_since_under_the_ungraded_2026_framework(derived):
     panel, insp = derived
-    html, md = _lookup_files(panel, insp)
-    hrows = {r[0][1].rstrip("†‡"): r for r in _html_rows(html)}
-    mrows = {r[0].split("\n")[0].rstrip("†‡"): r for r in _md_rows(md)}
+    html, md, hrows, mrows = _lookup_by_council(panel, insp)
     ug = insp[(insp["framework"] == "ILACS-2026") & insp["overall_num"].isna()]
     graded = insp[insp["overall_num"].notna()].groupby("la_code")["publication_date"].max()
     newest = ug.groupby("la_code")["publication_date"].max()
