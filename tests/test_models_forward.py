@@ -324,3 +324,16 @@ def test_multilevel_logit_converges_whatever_the_units_of_a_regressor():
     assert r1.converged and r2.converged
     assert r2.params["x"] * 400.0 == pytest.approx(r1.params["x"], rel=1e-5)
     assert r2.llf == pytest.approx(r1.llf, abs=1e-7)
+
+
+def test_newton_polish_reaches_the_optimum_from_a_nearby_point():
+    """The Newton steps after BFGS: from a point off the optimum they raise the log-likelihood to
+    the BFGS optimum's and end with a negligible Newton decrement."""
+    y, X, g = simulate()
+    m = RandomInterceptLogit(y, X, g)
+    best = m.fit()
+    start = best.params.to_numpy() + np.array([0.05, -0.05, 0.05])
+    theta, conv, _ = m._newton_polish(start, steps=5)
+    assert conv
+    assert m.loglike(theta) == pytest.approx(best.llf, abs=1e-8)
+    assert m.loglike(theta) > m.loglike(start)
