@@ -52,3 +52,10 @@ def derived(source_paths):
     """The derived tables rebuilt from the raw files (built once per session)."""
     from analysis.data.build import build
     return build(source_paths)
+
+
+@pytest.fixture(scope="session")
+def outputs_built():
+    """The generated includes and ``_variables.yml`` (``make outputs`` is a no-op when up to date)."""
+    import subprocess
+    subprocess.run(["make", "outputs"], cwd=paths.ROOT, check=True, stdout=subprocess.DEVNULL)

@@ -19,6 +19,7 @@ QMD = sorted((paths.ROOT / "report").glob("*.qmd"))
 #: phrases with digits that are definitions, not results (reason in the comment)
 ALLOWED = [
     r"IDACI 2019", r"IoD 2019", r"IMD 2019",            # names of the official indices
+    r"Indices of Deprivation 2019", r"PDF/UA-1",         # the indices' title; the accessibility standard
     r"sha256",                                           # name of the hash function
     r"1-4", r"1 \(Outstanding\)", r"4 \(Inadequate\)", r"from 1 \(Outstanding\) to 4",
     r"1 Outstanding to 4 Inadequate",                    # the grade coding
@@ -32,6 +33,7 @@ ALLOWED = [
     r"aged 0-17",                                        # child population definition (ONS, DfE)
 
     r"section 251", r"aged 0 to 17",                     # the s251 return's name; child age range
+    r"\bs251\b", r"Children Act 1989",                   # abbreviation of the return; statute name
     r"k = [−+-]?\d",                                    # event-time labels (definitions)
 ]
 

@@ -167,12 +167,19 @@ def test_quarto_outputs_are_ignored_by_git():
         assert r.returncode == 0, rel
 
 
-def test_title_block_carries_version_date_and_commit():
-    """Finding 10: both title blocks (HTML header, PDF title page) show version, date, commit."""
+def test_title_block_carries_version_and_date_and_the_appendix_the_commit():
+    """Finding 10: both title blocks (HTML header, PDF title page) show version and date; the
+    commit, data hashes and engines are in the reproducibility block of Appendix C (issue 15:
+    no hashes on the cover)."""
     meta, body = split_front_matter(DOC.path.read_text(), "report.qmd")
-    for key in ("build.version", "build.date", "build.commit"):
+    for key in ("build.version", "build.date_text"):
         assert f"var {key} " in meta["subtitle"] + " "
         assert f"var {key} " in body.split("{{< include")[0]
+    cover = meta["subtitle"] + body.split("{{< include")[0]
+    assert "build.commit" not in cover and "_sha" not in cover and "build.engine" not in cover
+    appendix = (DOC.base / "appendix.qmd").read_text()
+    for key in ("build.commit", "build.panel_sha", "build.engine_html", "build.engine_pdf"):
+        assert f"var {key} " in appendix
     assert "date" not in meta  # Quarto would print "Published <file date>"
 
 

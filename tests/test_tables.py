@@ -199,7 +199,9 @@ def test_every_table_fits_the_pdf_width(built):
     assert not bad, bad
 
 
-def test_sources_have_distinct_names_short_hashes_and_full_hashes_elsewhere(built):
+def test_sources_have_distinct_names_and_their_hashes_only_in_the_appendix(built):
+    """The reading text names the sources; their sha256 fingerprints belong to the
+    reproducibility appendix (issue 15, item 5), so the sources table shows none."""
     from analysis.data.sources import load_registry
     reg = load_registry()
     _, _, rows = parse(built["tbl-sources"])
@@ -207,11 +209,13 @@ def test_sources_have_distinct_names_short_hashes_and_full_hashes_elsewhere(buil
     assert len(names) == len(reg) and len(set(names)) == len(names), names
     status = {r[0]: r[3] for r in rows}
     for key, s in reg.items():
-        shown = tables.source_names(reg)[key]
+        shown = tables.reading_label(tables.source_names(reg)[key])
         assert ("official" in status[shown] and "not official" not in status[shown]) == s.licence.startswith("OGL"), shown
-        assert s.sha256[:tables.HASH_CHARS] in built["tbl-sources"] and s.sha256 not in built["tbl-sources"]
+        assert s.sha256[:tables.HASH_CHARS] not in built["tbl-sources"]
         assert s.sha256 in built["tbl-source-hashes"] and key in built["tbl-source-hashes"]
-    assert "hexmap_utla" in reg and "not official" in status[tables.source_names(reg)["hexmap_utla"]]
+    assert "hexmap_utla" in reg and "not official" in status[tables.reading_label(tables.source_names(reg)["hexmap_utla"])]
+    # commits, file names and repository slugs of the registry stay out of the reading text
+    assert not re.search(r"commit|\.parquet|odileeds|bds_long", built["tbl-sources"])
 
 
 def test_reverse_event_table_shows_every_event_time(built):

@@ -115,6 +115,8 @@ def forward_variables(results: dict) -> dict:
     out["nao"] = {"year": str(nao["census_year"]),
                   "good_caseload_mean": fmt(nao["good"]["caseload"]["mean"], 1),
                   "inadequate_caseload_mean": fmt(nao["inadequate"]["caseload"]["mean"], 1),
+                  # the report's own contrary evidence to the NAO's "up to 35" (summary, background)
+                  "inadequate_caseload_max": fmt(nao["inadequate"]["caseload"]["max"], 1),
                   "good_agency_mean": fmt(nao["good"]["agency_rate"]["mean"], 1),
                   "inadequate_agency_mean": fmt(nao["inadequate"]["agency_rate"]["mean"], 1)}
     cc = results["replication"]["community_care_2020"]["ours"]["2020"]

@@ -213,14 +213,34 @@ def source_status(source) -> str:
 HASH_CHARS = 12
 
 
+#: technical detail of a registry entry that belongs to the reproducibility appendix, not to the
+#: reading text: repository commits (with their date), file names and repository slugs
+_TECHNICAL_RE = re.compile(r",?\s*\b(?:repository )?commit [0-9a-f]{7,40}(?:\s*\(\d{4}-\d{2}-\d{2}\))?"
+                           r"|\s*\b[\w-]+\.(?:parquet|csv|xlsx|ods|hexjson|json)\b"
+                           r"|,?\s*\b[a-z][\w-]*/[a-z][\w-]*\b")
+
+
+def reading_label(text: str) -> str:
+    """A registry text as the reading text shows it: commits, file names and repository slugs
+    removed (they are in the reproducibility appendix), LAIT's "LAC" written as the report's CLA.
+
+    >>> reading_label("LAIT data extract bds_long_0.parquet, repository commit 2e30e395 (2026-04-08): s251")
+    'LAIT data extract: s251'
+    """
+    text = _TECHNICAL_RE.sub("", text)
+    return re.sub(r"\bLAC\b", "CLA", re.sub(r"\s{2,}", " ", text)).strip()
+
+
 def tbl_sources() -> str:
-    """Raw sources with a 12-character sha256 prefix (the full hashes: :func:`tbl_source_hashes`)."""
+    """Raw sources: name, publisher, years and status. Their sha256 fingerprints, registry keys,
+    files and commits are in the reproducibility appendix (:func:`tbl_source_hashes`), not in
+    the reading text (:func:`reading_label`)."""
     reg = load_registry()
     names = source_names(reg)
-    rows = [{"Source": names[k], "Publisher": s.publisher.split(" (")[0], "Years": s.years or "",
-             "Status": source_status(s), "sha256 (start)": code(s.sha256[:HASH_CHARS])}
+    rows = [{"Source": reading_label(names[k]), "Publisher": s.publisher.split(" (")[0],
+             "Years": reading_label(s.years or ""), "Status": source_status(s)}
             for k, s in reg.items()]
-    return md(pd.DataFrame(rows), "lllll")
+    return md(pd.DataFrame(rows), "llll")
 
 
 def tbl_source_hashes() -> str:

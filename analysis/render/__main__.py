@@ -49,6 +49,21 @@ def engine_description(engine: str) -> str:
         return "the in-project engine"
 
 
+def format_engines(engine: str) -> dict[str, str]:
+    """What makes each format, for the reproducibility block: the HTML is written by pandoc (or
+    Quarto), never by typst; the PDF by pandoc and typst (or Quarto with typst)."""
+    if engine == "quarto":
+        q = f"Quarto {quarto_version(shutil.which('quarto') or 'quarto')}"
+        return {"html": q, "pdf": f"{q} with typst"}
+    try:
+        import pypandoc
+        import typst
+        pandoc = f"pandoc {pypandoc.get_pandoc_version()}"
+        return {"html": pandoc, "pdf": f"{pandoc} and typst (typst-py {typst.__version__})"}
+    except (ImportError, OSError):
+        return {"html": "pandoc", "pdf": "pandoc and typst"}
+
+
 def _tracked_state(root: Path) -> str:
     try:
         return subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
@@ -108,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         description = engine_description(engine)
         if args.root == paths.ROOT:
-            buildinfo.refresh(engine=description)
+            per_format = format_engines(engine)
+            buildinfo.refresh(engine=description, engine_html=per_format["html"], engine_pdf=per_format["pdf"])
         if engine == "quarto":
             written = quarto_render(args.root, args.out, stem, formats)
         else:

@@ -448,6 +448,42 @@ def postprocess_html(html: str) -> str:
     return caption_outside_table(row_headers(html))
 
 
+# the end of an image: "](path){... alt="..." ...}" (its caption may hold links and brackets)
+_IMAGE_ALT_RE = re.compile(r'\]\((?P<src>[^)\s]+)\)\{[^}]*?\balt="(?P<alt>[^"]*)"')
+
+
+def image_alts(markdown: str) -> dict[str, str]:
+    """Image path -> alt text of every figure in the assembled markdown (``alt=`` as
+    :func:`number_document` writes Quarto's ``fig-alt``)."""
+    return {m.group("src"): m.group("alt") for m in _IMAGE_ALT_RE.finditer(markdown)}
+
+
+def typst_string(text: str) -> str:
+    """``text`` as a typst string literal (backslash and double quote escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def add_image_alt(typst_src: str, alts: dict[str, str]) -> str:
+    """Give every ``image("path"...)`` call of pandoc's typst output the alt text of its figure.
+
+    An image without an alt text is a :class:`RenderError` (PDF/UA-1 refuses it, and a reader of
+    the PDF with a screen reader would meet an unnamed picture)."""
+    def one(m: re.Match) -> str:
+        path = m.group(1)
+        if path not in alts:
+            raise RenderError(f"image {path} has no alt text (fig-alt) in the sources")
+        return f'image("{path}", alt: {typst_string(alts[path])}'
+
+    return re.sub(r'image\("([^"]+)"(?!, alt:)', one, typst_src)
+
+
+def pdf_standards(typst_format: dict) -> list[str]:
+    """The PDF standards asked for in ``format: typst: pdf-standard`` (one value or a list), the
+    option Quarto passes to typst; typst-py takes them as ``pdf_standards``."""
+    value = typst_format.get("pdf-standard") or []
+    return [str(v) for v in ([value] if isinstance(value, str) else value)]
+
+
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -500,12 +536,17 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
               "-V", f"margin.y:{margin.get('y', '2.2cm')}", "--include-in-header", rel(header),
               "-o", rel(typ)], doc.root)
         src = typ.read_text(encoding="utf-8")
+        # pandoc's typst writer drops the alt text (Quarto adds it, quarto-cli #14110): put each
+        # figure's fig-alt on its image, which PDF/UA-1 requires
+        src = add_image_alt(src, image_alts(text))
         # images: typst resolves paths from the .typ file; make them absolute from the project root
         base_rel = "/" + rel(doc.base).replace(os.sep, "/")
         src = re.sub(r'image\("(?!/)([^"]+)"', lambda m: f'image("{base_rel}/{m.group(1)}"', src)
         typ.write_text(src, encoding="utf-8")
         try:
-            pdf_bytes = typst.compile(str(typ), root=str(doc.root), timestamp=source_date_epoch(doc.root))
+            standards = pdf_standards(ty)
+            pdf_bytes = typst.compile(str(typ), root=str(doc.root), timestamp=source_date_epoch(doc.root),
+                                      **({"pdf_standards": standards} if standards else {}))
         except Exception as exc:  # typst.TypstError carries the diagnostic
             raise RenderError(f"typst failed: {exc}") from None
         dest = out_dir / f"{stem}.pdf"
