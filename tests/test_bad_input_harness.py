@@ -818,3 +818,5 @@ def test_whole_build_refuses_and_writes_nothing(name, mirror, tmp_path, monkeypa
     parts = missing_parts(err, rel, tmp_path / "mirror", expect)
     assert not parts, f"{name}: the build's error lacks {parts}:\n{err}"
     assert "Traceback" not in err
+    for line in (x for x in err.splitlines() if x.startswith("- ")):  # each failing cell names its raw cell
+        assert rel in line and re.search(rf"\bline {expect.line}\b", line), f"{name}: {line}"
