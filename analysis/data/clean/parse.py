@@ -384,17 +384,24 @@ def parse_dates(values: pd.Series, path: Path | str, column: str, *, fmt: str = 
     FileFormatError
         Naming file, column, value and line.
     """
-    blank = _blank(values)
     parsed = pd.to_datetime(values.astype("string").str.strip(), format=fmt, errors="coerce")
+    _refuse_bad_dates(values, parsed, path, column, required, f"a date as {fmt}")
+    return parsed
+
+
+def _refuse_bad_dates(values: pd.Series, parsed: pd.Series, path: Path | str, column: str, required: bool,
+                      expected: str) -> None:
+    """Raise FileFormatError for the first cell that is not blank but did not parse (or is a
+    required blank), naming file, column, value and line."""
+    blank = _blank(values)
     bad = (~blank & parsed.isna()) | (blank & required)
     if bad.any():
         first = bad[bad].index[0]
         what = "a blank" if blank[first] else f"the unparseable date {values[first]!r}"
         raise FileFormatError(
             f"{raw_name(path)}: column '{column}' has {what} ({where(values.to_frame(), first)}; "
-            f"{int(bad.sum())} such cell(s)); expected a date as {fmt}."
+            f"{int(bad.sum())} such cell(s)); expected {expected}."
         )
-    return parsed
 
 
 #: text forms a spreadsheet date cell may take: ISO, or UK day-first with a four-digit year
@@ -437,15 +444,8 @@ def parse_sheet_dates(values: pd.Series, path: Path | str, column: str, *, requi
     blank = _blank(values)
     parsed = pd.Series([None if b else _sheet_date(v) for v, b in zip(values, blank)], index=values.index,
                        dtype="object")
-    bad = (~blank & parsed.isna()) | (blank & required)
-    if bad.any():
-        first = bad[bad].index[0]
-        what = "a blank" if blank[first] else f"the unparseable date {values[first]!r}"
-        raise FileFormatError(
-            f"{raw_name(path)}: column '{column}' has {what} ({where(values.to_frame(), first)}; "
-            f"{int(bad.sum())} such cell(s)); expected a date cell, or text as YYYY-MM-DD or day-first "
-            f"DD/MM/YYYY."
-        )
+    _refuse_bad_dates(values, parsed, path, column, required,
+                      "a date cell, or text as YYYY-MM-DD or day-first DD/MM/YYYY")
     return pd.to_datetime(parsed)
 
 
