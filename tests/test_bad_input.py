@@ -115,7 +115,9 @@ def test_duplicated_la_year(bad_mirror):
     lines = f.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     la_line = next(line for line in lines if ",Local authority," in line)
     f.write_text("".join(lines + [la_line]), encoding="utf-8")
-    with pytest.raises(DuplicateKeyError, match=r"csww_indicators_2017_to_2025\.csv.*\['la_code', 'year'\]"):
+    n, first = len(lines) + 1, lines.index(la_line) + 1
+    with pytest.raises(DuplicateKeyError, match=rf"csww_indicators_2017_to_2025\.csv.*\['time_period', 'old_la_code'\]"
+                                               rf".*line {n}, which repeats line {first}"):
         build_data.build(_loaded_paths(bad_mirror))
 
 

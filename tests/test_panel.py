@@ -134,8 +134,11 @@ def test_to_number_thousands_separators_and_symbols(tmp_path):
     from analysis.errors import SuppressionCodeError
     df = pd.DataFrame({"v": ["27,700", "x", "-", "12.5"]})
     log = SuppressionLog()
-    out = to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=log, thousands=True)
+    bounds = {"v": (0, 1e6)}
+    out = to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=log, thousands=True,
+                    bounds=bounds)
     assert out["v"].iloc[0] == 27700 and np.isnan(out["v"].iloc[1]) and out["v"].iloc[2] == 0.0
     assert set(log.frame()["symbol"]) == {"x", "-"}
     with pytest.raises(SuppressionCodeError, match="'27,700'"):
-        to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=SuppressionLog())
+        to_number(df, ["v"], path=tmp_path / "f.csv", source="s", allowed=SFR_SYMBOLS, log=SuppressionLog(),
+                  bounds=bounds)

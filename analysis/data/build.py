@@ -79,7 +79,7 @@ def build(source_paths: dict[str, Path] | None = None) -> Derived:
         ofsted.load_official_history(p["ofsted_outcomes_2025"]),
         ofsted.load_sif(p["ofsted_sif_transcribed"]),
         ofsted.load_ilacs_transcribed(p["ofsted_ilacs_transcribed"]),
-        official_path=p["ofsted_outcomes_2025"],
+        official_path=p["ofsted_outcomes_2025"], transcribed_path=p["ofsted_ilacs_transcribed"],
     )
     insp = harmonise_inspections(insp_raw)
     panel = build_panel(wf, cin, cpp, cla, pop, iod, insp,
@@ -88,8 +88,8 @@ def build(source_paths: dict[str, Path] | None = None) -> Derived:
                         cla_published=spend.load_lac_published(p, log, {2018}),
                         imd_decile=deprivation.load_imd_decile(p["iod2019_utla"]))
     table = build_inspections(insp, panel)
-    validate_panel(panel)
-    validate_inspections(table)
+    validate_panel(panel, p)
+    validate_inspections(table, p)
     dictionary = dictionary_frame(panel, table)
     hex_key = build_hex_key(panel, p["hexmap_utla"])
     neighbours = build_neighbours(p["sn_2021"], p["sn_2025"], load_register())

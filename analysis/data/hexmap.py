@@ -23,17 +23,27 @@ rule                   what happens
 =====================  =====================================================================
 
 A hex the rules do not use, an entity without a hex, two entities on one position, or a new
-hex that is not a free neighbour of its parent stops the build with a :class:`DataError`.
+hex that is not a free neighbour of its parent stops the build with a :class:`DataError`. So does,
+in the layout file itself (naming the file, field, value and line), a key given twice (JSON would
+silently keep the last), a position outside the plausibility bounds of ``q`` and ``r``
+(``data/reference/plausibility.csv``), two hexes on one position, an ``id`` that differs from
+its key, or a key (GSS code) whose ``n`` is not that LA's name in the register.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, SchemaError
+from ..errors import DataError, DuplicateKeyError, ImplausibleValueError, SchemaError
+from .clean.bounds import bound_for
+from .geography import check_identity, check_known_gss
+from .sources import raw_name
+
+SOURCE = "hexmap_utla"
 
 COLUMNS = ["la_code", "hex_id", "q", "r", "hex_name", "rule"]
 
@@ -83,22 +93,78 @@ def neighbour(q: int, r: int, direction: str) -> tuple[int, int]:
     return q + dq, r + dr
 
 
+def _key_lines(text: str) -> dict[str, int]:
+    """1-based line of the first occurrence of each ``"KEY":`` that opens a hex object."""
+    out: dict[str, int] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        for key in re.findall(r'"([^"]+)"\s*:\s*\{', line):
+            out.setdefault(key, n)
+    return out
+
+
 def load_hexjson(path: Path) -> dict[str, dict]:
-    """Hexes of a HexJSON file keyed by GSS code, each with integer ``q``, ``r`` and ``n``."""
+    """Hexes of a HexJSON file keyed by GSS code, each with integer ``q``, ``r`` and ``n``.
+
+    Raises
+    ------
+    DataError
+        Naming file, hex key (or field), value and line: unreadable JSON, a repeated key, a
+        missing field, a non-integer or out-of-bounds position, two hexes on one position, an
+        ``id`` other than the key, an unknown GSS code, or a name the register contradicts.
+    """
+    name = raw_name(path)
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SchemaError(f"{path}: not a UTF-8 JSON file ({exc})") from exc
-    if doc.get("layout") != "odd-r" or not isinstance(doc.get("hexes"), dict):
-        raise SchemaError(f"{path}: expected an 'odd-r' HexJSON with a 'hexes' object, got layout "
-                          f"{doc.get('layout')!r}")
+        text = Path(path).read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"{name}: not a UTF-8 JSON file ({exc}); restore the original download") from exc
+    lines = _key_lines(text)
+    seen_twice: list[str] = []
+
+    def no_repeats(pairs):
+        keys = [k for k, _ in pairs]
+        seen_twice.extend(k for k in set(keys) if keys.count(k) > 1)
+        return dict(pairs)
+
+    try:
+        doc = json.loads(text, object_pairs_hook=no_repeats)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{name}: not a valid JSON file: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+                          f"(cut short or edited?); restore the original download") from exc
+    if seen_twice:
+        key = sorted(seen_twice)[0]
+        second = [n for n, line in enumerate(text.splitlines(), start=1) if re.search(rf'"{re.escape(key)}"\s*:', line)]
+        raise DuplicateKeyError(f"{name}: hex key {key!r} occurs twice (line {second[-1]} repeats line {second[0]}); "
+                                f"JSON would keep only the last")
+    if not isinstance(doc, dict) or doc.get("layout") != "odd-r" or not isinstance(doc.get("hexes"), dict):
+        raise SchemaError(f"{name}: expected an 'odd-r' HexJSON with a 'hexes' object (line 1), got layout "
+                          f"{doc.get('layout') if isinstance(doc, dict) else None!r}")
     hexes = doc["hexes"]
+    position: dict[tuple[int, int], str] = {}
     for key, h in hexes.items():
+        at = f"line {lines.get(key, '?')}"
         for field in ("q", "r", "n"):
-            if field not in h:
-                raise SchemaError(f"{path}: hex {key!r} lacks field {field!r}")
-        if not all(isinstance(h[f], int) and not isinstance(h[f], bool) for f in ("q", "r")):
-            raise SchemaError(f"{path}: hex {key!r} has non-integer position q={h['q']!r}, r={h['r']!r}")
+            if not isinstance(h, dict) or field not in h:
+                raise SchemaError(f"{name}: hex {key!r} lacks field {field!r} ({at})")
+        for field in ("q", "r"):
+            v = h[field]
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise SchemaError(f"{name}: hex {key!r} field {field!r} has the non-integer position {v!r} ({at})")
+            bound = bound_for(SOURCE, field)
+            if not bound.low <= v <= bound.high:
+                raise ImplausibleValueError(f"{name}: hex {key!r} field {field!r} has the implausible value {v!r} "
+                                            f"({at}); the plausible range is {bound.describe()} "
+                                            f"(data/reference/plausibility.csv)")
+        if "id" in h and h["id"] != key:
+            raise SchemaError(f"{name}: hex {key!r} has field 'id' {h['id']!r} ({at}); the id must equal its key")
+        pos = (h["q"], h["r"])
+        if pos in position:
+            raise DuplicateKeyError(f"{name}: hex {key!r} field 'q' = {pos[0]}, 'r' = {pos[1]} ({at}) is the position "
+                                    f"of hex {position[pos]!r} (line {lines.get(position[pos], '?')}); one hex per position")
+        position[pos] = key
+    table = pd.DataFrame({"hex key": list(hexes), "n": [h["n"] for h in hexes.values()]},
+                         index=pd.Index([lines.get(k, 0) for k in hexes], name="line"))
+    check_known_gss(table["hex key"], name, "hex key")
+    check_identity(table, name, gss="hex key", name="n")
     return hexes
 
 
@@ -130,10 +196,10 @@ def build_hex_key(panel: pd.DataFrame, hexjson_path: Path) -> pd.DataFrame:
         if gss in NEW_HEXES:
             parent, direction, rule = NEW_HEXES[gss]
             if parent not in hexes:
-                raise DataError(f"{hexjson_path}: parent hex {parent!r} of {gss} ({name}) not in the layout")
+                raise DataError(f"{raw_name(hexjson_path)}: parent hex {parent!r} of {gss} ({name}) not in the layout")
             q, r = neighbour(hexes[parent]["q"], hexes[parent]["r"], direction)
             if (q, r) in occupied:
-                raise DataError(f"{hexjson_path}: new hex for {gss} ({name}) at q={q}, r={r} is already "
+                raise DataError(f"{raw_name(hexjson_path)}: new hex for {gss} ({name}) at q={q}, r={r} is already "
                                 f"taken by {occupied[(q, r)]}")
             rows.append((la_code, gss, q, r, name, rule))
             continue
@@ -144,7 +210,7 @@ def build_hex_key(panel: pd.DataFrame, hexjson_path: Path) -> pd.DataFrame:
         else:
             key, rule = gss, SAME_AREA_2019.get(gss, "same-code")
         if key not in hexes:
-            raise DataError(f"{hexjson_path}: no hex for entity {la_code} ({name}, {gss}); add a rule in "
+            raise DataError(f"{raw_name(hexjson_path)}: no hex for entity {la_code} ({name}, {gss}); add a rule in "
                             "analysis/data/hexmap.py")
         h = hexes[key]
         rows.append((la_code, key, h["q"], h["r"], h["n"], rule))

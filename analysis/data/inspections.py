@@ -9,6 +9,7 @@ import pandas as pd
 from ..errors import DataError
 from .geography import entity_of
 from .panel import grade_in_force
+from .provenance import describe
 
 GRADE_COLS = ["overall_num", "leaders_num", "help_protection_num", "in_care_num"]
 CARRIED = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate", "absence_rate", "aggregate_collection",
@@ -34,7 +35,9 @@ def harmonise_inspections(insp: pd.DataFrame) -> pd.DataFrame:
     for (la, start), grp in dup.groupby(key):
         if len(grp[GRADE_COLS].astype("string").drop_duplicates()) > 1:
             raise DataError(f"joint inspection of entity {la} starting {start.date()} has differing grades "
-                            f"across its component LAs {sorted(grp.source_la_code)}")
+                            f"across its component LAs {sorted(grp.source_la_code)}: "
+                            f"{grp[GRADE_COLS].astype('string').to_dict('records')}; raw source: "
+                            f"{describe('overall_num', grp.iloc[0])}")
     agg = df.groupby(key, as_index=False).agg(
         {**{c: "first" for c in df.columns if c not in key + ["source_la_code"]},
          "source_la_code": lambda s: "+".join(sorted(s))})

@@ -29,7 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, SchemaError, UnknownAreaError
+from ..errors import SchemaError, UnknownAreaError
+from .clean.parse import check_unique, read_csv_text, require_columns
+from .geography import check_identity, check_known_la
+from .sources import raw_name
 
 COLUMNS = ["la_code", "neighbour_rank", "neighbour_la_code", "grouping"]
 N_NEIGHBOURS = 10
@@ -37,25 +40,49 @@ GROUPING_2021 = "DfE SN 2021"
 GROUPING_2025 = "DfE SN 2025"
 
 
-def _read(path: Path, code_col: str, sn_cols: list[str]) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except UnicodeDecodeError as exc:
-        raise SchemaError(f"{path}: not UTF-8 ({exc})") from exc
-    missing = [c for c in [code_col, *sn_cols] if c not in df.columns]
-    if missing:
-        raise SchemaError(f"{path}: column(s) {missing} not found")
-    return df
+def _read(path: Path, code_col: str, name_col: str, sn_cols: list[str]) -> pd.DataFrame:
+    """Rows of a grouping file that name an LA (index = file line), checked.
+
+    A row with a blank code is a separator or a block label ("Old SNs:") and must list no
+    neighbours; every other row needs a register code whose name agrees, ten three-digit
+    neighbour codes, and a code of its own (not repeated).
+    """
+    df = read_csv_text(path)  # UTF-8, ragged and cut-short rows refused, lines kept
+    require_columns(df, [code_col, name_col, *sn_cols], path)
+    df = df.fillna("").map(str.strip)
+    blank = df[code_col] == ""
+    listed = (df[sn_cols] != "").any(axis=1)
+    if (blank & listed).any():
+        i = (blank & listed).idxmax()
+        raise SchemaError(f"{raw_name(path)}: column '{code_col}' is blank at line {i} but the row lists "
+                          f"neighbours ({name_col} {df.at[i, name_col]!r}); the row cannot be placed")
+    rows = df[~blank]
+    for col in [code_col, *sn_cols]:
+        bad = ~rows[col].str.fullmatch(r"\d{3}")
+        if bad.any():
+            i = bad.idxmax()
+            raise SchemaError(f"{raw_name(path)}: column '{col}' has the invalid LA code {rows.at[i, col]!r} "
+                              f"(line {i}); codes are three digits")
+    check_known_la(rows[code_col], path, code_col)
+    check_identity(rows, path, code=code_col, name=name_col)
+    check_unique(rows, [code_col], path, "LA rows")
+    return rows
 
 
-def _long(rows: dict[str, list[str]], entity: dict[str, str], path: Path, grouping: str) -> list[tuple]:
+def _codes(df: pd.DataFrame, code_col: str, sn_cols: list[str]) -> dict[str, tuple[int, list[tuple[str, str]]]]:
+    """LA code -> (file line, [(column, neighbour code)] in rank order)."""
+    return {row[code_col]: (int(line), [(c, row[c]) for c in sn_cols]) for line, row in df.iterrows()}
+
+
+def _long(rows: dict[str, tuple[int, list[tuple[str, str]]]], entity: dict[str, str], path: Path,
+          grouping: str) -> list[tuple]:
     out = []
-    for la, codes in rows.items():
+    for la, (line, codes) in rows.items():
         seen: list[str] = []
-        for code in codes:
+        for col, code in codes:
             if code not in entity:
-                raise UnknownAreaError(f"{path}: neighbour code {code!r} of LA {la} is not in "
-                                       "data/reference/la_register.csv")
+                raise UnknownAreaError(f"{raw_name(path)}: column '{col}' has the neighbour code {code!r} of LA {la} "
+                                       f"(line {line}) that is not in data/reference/la_register.csv")
             e = entity[code]
             if e != la and e not in seen:
                 seen.append(e)
@@ -64,27 +91,18 @@ def _long(rows: dict[str, list[str]], entity: dict[str, str], path: Path, groupi
     return out
 
 
-def _codes(df: pd.DataFrame, code_col: str, sn_cols: list[str], path: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i, row in df.iterrows():
-        code = row[code_col].strip()
-        if not code:
-            continue
-        sns = [row[c].strip() for c in sn_cols]
-        bad = [s for s in sns if not (s.isdigit() and len(s) == 3)]
-        if not code.isdigit() or bad:
-            raise SchemaError(f"{path}: line {i + 2}: LA {code!r} has invalid neighbour code(s) {bad}")
-        if code in out:
-            raise DataError(f"{path}: line {i + 2}: LA {code} appears twice")
-        out[code] = sns
-    return out
-
-
 def load_2021(path: Path, entity: dict[str, str]) -> list[tuple]:
     sn = [f"SN{i}" for i in range(1, N_NEIGHBOURS + 1)]
-    rows = _codes(_read(path, "LA num", sn), "LA num", sn, path)
+    df = _read(path, "LA num", "LA Name", sn)
+    differ = df["LA number"] != df["LA num"]
+    if differ.any():
+        i = differ.idxmax()
+        raise UnknownAreaError(f"{raw_name(path)}: line {i}: column 'LA num' is {df.at[i, 'LA num']!r} but "
+                               f"'LA number' is {df.at[i, 'LA number']!r}; both must name the same LA")
+    rows = _codes(df, "LA num", sn)
     if "909" not in rows or "928" not in rows:
-        raise SchemaError(f"{path}: expected rows for Cumbria (909) and the old Northamptonshire (928)")
+        raise SchemaError(f"{raw_name(path)}: column 'LA num': expected rows for Cumbria (909) and the old "
+                          f"Northamptonshire (928) (lines 2-{int(df.index.max())})")
     rows.pop("940", None), rows.pop("941", None)  # entity 928 uses DfE's county row (rule 2)
     for successor in ("942", "943"):  # rule 3
         rows.setdefault(successor, rows["909"])
@@ -93,11 +111,13 @@ def load_2021(path: Path, entity: dict[str, str]) -> list[tuple]:
 
 def load_2025(path: Path, entity: dict[str, str]) -> list[tuple]:
     sn = [f"SN_{i}" for i in range(1, N_NEIGHBOURS + 1)]
-    rows = _codes(_read(path, "old_la_code", sn), "old_la_code", sn, path)
+    df = _read(path, "old_la_code", "la_name", sn)
+    rows = _codes(df, "old_la_code", sn)
     if "940" not in rows or "941" not in rows:
-        raise SchemaError(f"{path}: expected rows for North (940) and West (941) Northamptonshire")
-    north, west = rows.pop("940"), rows.pop("941")
-    rows["928"] = [c for pair in zip(north, west) for c in pair]  # rule 2: merged by rank
+        raise SchemaError(f"{raw_name(path)}: column 'old_la_code': expected rows for North (940) and West (941) "
+                          f"Northamptonshire (lines 2-{int(df.index.max())})")
+    (line, north), (_, west) = rows.pop("940"), rows.pop("941")
+    rows["928"] = (line, [c for pair in zip(north, west) for c in pair])  # rule 2: merged by rank
     return _long(rows, entity, path, GROUPING_2025)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import DataError
 from .clean.ofsted import GRADE_LABEL
 from .clean.spend import SPEND_COLS
 from .geography import JOINT_RETURNS, entity_of, entity_table, existence_years, to_entity
@@ -100,14 +101,18 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
     wf["la_code"] = wf["la_code"].map(emap)
     wf = wf[wf["year"].isin(YEARS)]
     if wf.duplicated(["la_code", "year"]).any():
-        raise ValueError("workforce rows collide after harmonisation")
+        dup = wf[wf.duplicated(["la_code", "year"], keep=False)].iloc[0]
+        raise DataError(f"workforce rows collide after harmonisation: entity {dup['la_code']}, year {dup['year']} "
+                        f"comes twice from {dup.get('workforce_source', 'the workforce files')} (component LAs "
+                        f"reported separately and jointly?); see data/reference/la_register.csv")
     demand = cin.merge(cpp, on=["la_code", "year"], how="outer").merge(cla, on=["la_code", "year"], how="outer")
     demand = to_entity(demand, DEMAND_COUNTS)
     pop = to_entity(population, ["child_pop"])
     pop["year"] = pop["year"] + 1  # mid-year N-1 denominator for 31 March N
     iod_e = iod.assign(la_code=iod["la_code"].map(emap))
     if iod_e.duplicated("la_code").any():
-        raise ValueError("IoD rows collide after harmonisation")
+        raise DataError(f"iod2019_utla: entities {sorted(iod_e.loc[iod_e.duplicated('la_code', keep=False), 'la_code'].unique())} "
+                        f"have two IoD rows after harmonisation (data/reference/la_register.csv)")
 
     spend_e = to_entity(spend, SPEND_COLS)
     s47_e = to_entity(s47, S47_COUNTS).merge(to_entity_single(s47, ["s47_icpc_median_days"]),
@@ -116,7 +121,8 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
                                ["cla_rate_published"])
     imd_e = imd_decile.assign(la_code=imd_decile["la_code"].map(emap))
     if imd_e.duplicated("la_code").any():
-        raise ValueError("IMD decile rows collide after harmonisation")
+        raise DataError(f"iod2019_utla: entities {sorted(imd_e.loc[imd_e.duplicated('la_code', keep=False), 'la_code'].unique())} "
+                        f"have two IMD deciles after harmonisation (data/reference/la_register.csv)")
 
     panel = (wf.merge(demand, on=["la_code", "year"], how="left", validate="1:1")
                .merge(pop, on=["la_code", "year"], how="left", validate="1:1")
@@ -127,7 +133,7 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
                .merge(cla_pub, on=["la_code", "year"], how="left", validate="1:1")
                .merge(entity_table(), on="la_code", how="left", validate="m:1"))
     if panel["la_name"].isna().any():
-        raise ValueError(f"entities without a register entry: {sorted(panel.loc[panel.la_name.isna(), 'la_code'].unique())}")
+        raise DataError(f"data/reference/la_register.csv: entities without a register entry: {sorted(panel.loc[panel.la_name.isna(), 'la_code'].unique())}")
     panel["joint_return"] = [bool(j) or (c in JOINT_RETURNS and y >= JOINT_RETURNS[c])
                              for c, y, j in zip(panel["la_code"], panel["year"], panel["joint_return"])]
     panel["cin_rate"] = per_10k(panel["cin_count"], panel["child_pop"])
@@ -136,7 +142,9 @@ def build_panel(workforce: pd.DataFrame, cin: pd.DataFrame, cpp: pd.DataFrame, c
     pub_rate = panel.pop("cla_rate_published")
     published = panel["year"].isin(CLA_PUBLISHED_YEARS) & pub_rate.notna()
     if panel.loc[published, "cla_rate"].notna().any():
-        raise ValueError("a computed CLA rate exists in a year meant to take DfE's published rate")
+        raise DataError(f"a computed CLA rate exists in {CLA_PUBLISHED_YEARS}, the year(s) meant to take DfE's "
+                        f"published rate (lait_2026 measure 'LAC'): a children-looked-after count file now "
+                        f"covers it; register it deliberately and drop the year from CLA_PUBLISHED_YEARS")
     panel["cla_rate"] = panel["cla_rate"].where(~published, pub_rate)
     panel["cla_rate_published"] = published
     panel["imd_decile"] = panel["imd_decile"].astype("Int64")

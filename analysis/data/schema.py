@@ -2,8 +2,9 @@
 
 Checks keys, types and sane ranges. A failure raises :class:`analysis.errors.SchemaError`
 listing, for each failing cell, the LA, year (or inspection), column, value, the check and the
-raw source the value came from (:func:`raw_source`), so an implausible panel is never written
-and the reader knows which raw file to open.
+raw source, raw column and raw line the value came from (:func:`raw_source`, from
+:mod:`analysis.data.provenance`), so an implausible panel is never written and the reader knows
+which raw cell to open: a rate per 10,000 names its count and the population file.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from pathlib import Path
+
 from ..errors import SchemaError
-from .sources import load_registry
+from .provenance import describe
 
 LA_CODE = pa.Column(str, pa.Check.str_matches(r"^\d{3}$"))
 RATE = pa.Column(float, pa.Check.in_range(0, 100), nullable=True)
@@ -74,70 +77,14 @@ INSPECTION_SCHEMA = pa.DataFrameSchema(
 )
 
 
-#: raw source id of each panel column (a callable takes the panel row); columns not listed come
-#: from the LA register (data/reference/la_register.csv) or are derived from listed ones
-WORKFORCE_COLUMNS = ("caseload", "vacancy_rate", "agency_rate", "turnover_rate", "absence_rate",
-                     "inpost_fte", "starters_fte", "leavers_fte", "agency_fte", "vacancy_fte",
-                     "case_holders_fte", "cases", "working_days_lost_fte")
-
-
-def _workforce_source(row: pd.Series) -> str:
-    if isinstance(row.get("workforce_source"), str):
-        return row["workforce_source"]
-    year = int(row["year"])
-    return "csww_sfr_2015" if year <= 2015 else "csww_sfr_2016" if year == 2016 else "csww_indicators"
-
-
-def _cla_source(row: pd.Series) -> str:
-    year = int(row["year"])
-    if year == 2018:
-        return "no 2018 children-looked-after file in the registry"
-    return f"cla_sfr_{year}" if year <= 2017 else "cla_ees_2023" if year <= 2020 else "cla_ees_2025"
-
-
-def _inspection_source(row: pd.Series) -> str:
-    framework = str(row.get("framework", row.get("grade_framework", "")))
-    if framework == "SIF":
-        return "ofsted_sif_transcribed"
-    if row.get("grade_source") == "official":
-        return "ofsted_outcomes_2025"
-    if row.get("grade_source") == "transcribed" or framework == "ILACS-2026":
-        return "ofsted_ilacs_transcribed"
-    return "ofsted_outcomes_2025 / ofsted_ilacs_transcribed"
-
-
-COLUMN_SOURCES = {
-    **{c: _workforce_source for c in WORKFORCE_COLUMNS},
-    "cin_count": "cin_b1", "cin_rate": "cin_b1 / population",
-    "cpp_count": "cpp_d5", "cpp_rate": "cpp_d5 / population",
-    "cla_count": _cla_source, "cla_rate": lambda row: f"{_cla_source(row)} / population",
-    "child_pop": "population", "log_child_pop": "population",
-    "idaci_2019": "iod2019_utla", "imd_2019": "iod2019_utla",
-    "grade_num": _inspection_source,
-}
-
-
-def raw_source(column: str | None, row: pd.Series) -> str:
-    """Raw source id(s) and file(s) a derived cell came from, e.g. 'csww_indicators (csww/...csv)'.
-
-    Inspection rows carry census-year measures: their ``census_year`` picks the source year.
+def raw_source(column: str | None, row: pd.Series, source_paths: dict[str, Path] | None = None) -> str:
+    """Raw source id(s), file(s), raw column(s) and, given the paths, line(s) a derived cell came
+    from, e.g. "csww_indicators (csww/csww_indicators_2017_to_2025.csv) column 'caseload_fte' of
+    2019, line 306". Inspection rows carry census-year measures: their ``census_year`` is the year.
     """
     if "year" not in row and "census_year" in row:
         row = row.rename({"census_year": "year"})
-    src = COLUMN_SOURCES.get(column or "")
-    if src is not None:
-        return _with_paths(src(row) if callable(src) else src)
-    if "inspection_id" in row:
-        return _with_paths(_inspection_source(row))
-    return "LA register or derived (data/reference/la_register.csv, analysis/data/panel.py)"
-
-
-def _with_paths(sids: str) -> str:
-    registry = load_registry()
-    parts = []
-    for sid in sids.split(" / "):
-        parts.append(f"{sid} ({registry[sid].path})" if sid in registry else sid)
-    return " / ".join(parts)
+    return describe(column, row, source_paths)
 
 
 def _describe(df: pd.DataFrame, index) -> str:
@@ -151,7 +98,8 @@ def _describe(df: pd.DataFrame, index) -> str:
     return who
 
 
-def failure_report(df: pd.DataFrame, cases: pd.DataFrame, limit: int = 10) -> str:
+def failure_report(df: pd.DataFrame, cases: pd.DataFrame, limit: int = 10,
+                   source_paths: dict[str, Path] | None = None) -> str:
     """Readable lines from pandera failure cases: LA, year, column, value, check, raw source."""
     lines = []
     wide = cases["schema_context"].eq("DataFrameSchema") & cases["index"].notna()
@@ -167,19 +115,20 @@ def failure_report(df: pd.DataFrame, cases: pd.DataFrame, limit: int = 10) -> st
         row = df.iloc[int(case.index)]
         if column is None:
             lines.append(f"- {_describe(df, case.index)} fails '{case.check}'; raw source: "
-                         f"{raw_source(None, row)}")
+                         f"{raw_source(None, row, source_paths)}")
             continue
         value = row[column]
         value = value.item() if hasattr(value, "item") else value
         lines.append(f"- {_describe(df, case.index)}, column '{column}' = {value!r} "
-                     f"fails {case.check}; raw source: {raw_source(column, row)}")
+                     f"fails {case.check}; raw source: {raw_source(column, row, source_paths)}")
     more = total - limit
     if more > 0:
         lines.append(f"... and {more} more failure(s)")
     return "\n".join(lines)
 
 
-def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, name: str) -> None:
+def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, name: str,
+              source_paths: dict[str, Path] | None = None) -> None:
     data = df.reset_index(drop=True)
     try:
         schema.validate(data, lazy=True)
@@ -187,15 +136,15 @@ def _validate(schema: pa.DataFrameSchema, df: pd.DataFrame, name: str) -> None:
         cases = getattr(exc, "failure_cases", None)
         if isinstance(exc, pa.errors.SchemaError) and cases is not None and "index" not in cases:
             cases = None
-        detail = failure_report(data, cases) if cases is not None else str(exc)
+        detail = failure_report(data, cases, source_paths=source_paths) if cases is not None else str(exc)
         raise SchemaError(f"{name} failed schema validation:\n{detail}") from exc
 
 
-def validate_panel(panel: pd.DataFrame) -> None:
-    """Validate the LA-year panel; raises SchemaError on failure."""
-    _validate(PANEL_SCHEMA, panel, "la_year_panel")
+def validate_panel(panel: pd.DataFrame, source_paths: dict[str, Path] | None = None) -> None:
+    """Validate the LA-year panel; raises SchemaError on failure (naming raw lines given the paths)."""
+    _validate(PANEL_SCHEMA, panel, "la_year_panel", source_paths)
 
 
-def validate_inspections(table: pd.DataFrame) -> None:
-    """Validate the inspection table; raises SchemaError on failure."""
-    _validate(INSPECTION_SCHEMA, table, "inspections")
+def validate_inspections(table: pd.DataFrame, source_paths: dict[str, Path] | None = None) -> None:
+    """Validate the inspection table; raises SchemaError on failure (naming raw lines given the paths)."""
+    _validate(INSPECTION_SCHEMA, table, "inspections", source_paths)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import tomllib
@@ -45,6 +46,58 @@ class Source:
     sha256: str
     bytes: int
     years: str = ""
+
+    @property
+    def period(self) -> tuple[int, int]:
+        """First and last year named by the registry's ``years`` text.
+
+        ``"2017-2025 (30 September snapshots)"`` -> (2017, 2025); ``"finance 2016-17 to
+        2024-25 (financial years); LAC 2016-2025 (31 March)"`` -> (2016, 2025); ``"mid-2012
+        to mid-2024"`` -> (2012, 2024). A row dated after the last year describes a period the
+        registered publication does not cover (a later vintage must be registered deliberately).
+
+        Raises
+        ------
+        SchemaError
+            If the text names no four-digit year.
+        """
+        found = [int(y) for y in _YEAR_IN_TEXT.findall(self.years)]
+        if not found:
+            raise SchemaError(f"data/sources.toml: source '{self.id}' has no year in its 'years' field "
+                              f"({self.years!r})")
+        return min(found), max(found)
+
+
+_YEAR_IN_TEXT = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+
+def raw_name(path: Path | str) -> str:
+    """How error messages name a raw file: its path relative to the mirror or download cache
+    (``csww/csww_indicators_2017_to_2025.csv``), else the registered path it ends with, else
+    the path as given. A sheet suffix (``file.ods[sheet]``) is kept."""
+    text = str(path)
+    sheet = ""
+    if text.endswith("]") and "[" in text:
+        text, sheet = text[: text.rindex("[")], text[text.rindex("["):]
+    p = Path(text)
+    for base in (paths.mirror_dir(), paths.RAW_CACHE):
+        if base is None:
+            continue
+        try:
+            return p.resolve().relative_to(Path(base).resolve()).as_posix() + sheet
+        except (ValueError, OSError):
+            continue
+    for src in _registered_paths():
+        if p.as_posix().endswith("/" + src) or p.as_posix() == src:
+            return src + sheet
+    return text + sheet
+
+
+def _registered_paths() -> list[str]:
+    try:
+        return sorted((s.path for s in load_registry().values()), key=len, reverse=True)
+    except (OSError, SchemaError):
+        return []
 
 
 def load_registry(toml_path: Path = paths.SOURCES_TOML) -> dict[str, Source]:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ... import paths
 from ...errors import CoverageError, SchemaError
+from ..sources import raw_name
 
 COVERAGE_TOML = paths.REFERENCE / "coverage.toml"
 
@@ -84,8 +85,11 @@ def check_coverage(df: pd.DataFrame, source: str, path: Path | str, *, years: se
         if short:
             problems.append(f"rows by '{col}' {short} (expected at least {dict(minimum)})")
     if problems:
+        where = ""
+        if df.index.name in ("line", "row") and len(df):
+            where = f" (the rows read: {df.index.name}s {int(df.index.min())}-{int(df.index.max())})"
         raise CoverageError(
-            f"{path}: coverage below expectation for source '{source}': {'; '.join(problems)}. The file "
+            f"{raw_name(path)}: coverage below expectation for source '{source}'{where}: {'; '.join(problems)}. The file "
             f"looks header-only, truncated, filtered or another vintage (expectations: "
             f"{COVERAGE_TOML.relative_to(paths.ROOT)})."
         )

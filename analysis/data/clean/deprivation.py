@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import DataError, SchemaError
-from ..geography import check_known_gss, gss_to_la
-from .context import IOD_CODE_COL, IOD_CODE_FIXES
-from .parse import check_unique, require_columns
+from ...errors import DataError
+from .context import read_iod_sheet
+from .sheets import sheet_name
 
 SHEET = "IMD"
 RANK_COL = "IMD - Rank of average score"
@@ -43,31 +42,31 @@ def load_imd_decile(path: Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        If the sheet or columns are missing, the number of UTLAs is not 151, ranks are not a
-        permutation of 1..n, or ranks disagree with the order of the average scores.
+        If the sheet or columns are missing, a code, rank or score is blank, unknown, not a
+        number or implausible (:func:`~analysis.data.clean.context.read_iod_sheet`), the number
+        of UTLAs is not 151, ranks are not a permutation of 1..n, or ranks disagree with the
+        order of the average scores (each naming the sheet row).
     """
-    try:
-        df = pd.read_excel(path, sheet_name=SHEET, engine="openpyxl")
-    except ValueError as exc:
-        raise SchemaError(f"{path}: expected sheet {SHEET!r} ({exc})") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    where = Path(f"{path}[{SHEET}]")
-    require_columns(df, [IOD_CODE_COL, RANK_COL, SCORE_COL], where)
-    codes = df[IOD_CODE_COL].astype(str).str.strip().map(lambda c: IOD_CODE_FIXES.get((SHEET, c), c))
-    check_known_gss(codes, where, IOD_CODE_COL)
+    where = sheet_name(path, SHEET)
+    df = read_iod_sheet(path, SHEET, [RANK_COL, SCORE_COL])
     n = len(df)
     if n != EXPECTED_UTLAS:
-        raise DataError(f"{where}: {n} LA rows, expected {EXPECTED_UTLAS} upper-tier LAs (file truncated?)")
-    rank = pd.to_numeric(df[RANK_COL], errors="coerce")
-    if rank.isna().any() or sorted(rank.astype(int)) != list(range(1, n + 1)):
-        raise DataError(f"{where}: column {RANK_COL!r} is not a permutation of 1..{n}")
-    score = pd.to_numeric(df[SCORE_COL], errors="raise")
+        raise DataError(f"{where}: {n} LA rows (rows 2-{int(df.index.max()) if n else 1}), expected "
+                        f"{EXPECTED_UTLAS} upper-tier LAs (file truncated?)")
+    rank = df[RANK_COL]
+    whole = rank == rank.round()
+    repeated = rank.duplicated(keep="first")
+    if not whole.all() or repeated.any():
+        i = (~whole | repeated).idxmax()
+        raise DataError(f"{where}: column {RANK_COL!r} has {rank[i]!r} (row {i}); the ranks must be the whole "
+                        f"numbers 1..{n}, each once")
+    rank = rank.astype(int)
+    score = df[SCORE_COL]
     # rank 1 = highest average score; ties in score would be ambiguous
     by_score = score.rank(ascending=False, method="min").astype(int)
-    if not by_score.equals(rank.astype(int)):
-        i = (by_score != rank.astype(int)).idxmax()
-        raise DataError(f"{where}: {RANK_COL!r} = {int(rank[i])} for {codes[i]} but its average score "
-                        f"{score[i]} ranks {int(by_score[i])} (line {i + 2})")
-    out = pd.DataFrame({"la_code": codes.map(gss_to_la()), "imd_decile": decile_from_rank(rank, n)})
-    check_unique(out, ["la_code"], where, "LA rows")
+    if not by_score.equals(rank):
+        i = (by_score != rank).idxmax()
+        raise DataError(f"{where}: column {RANK_COL!r} = {int(rank[i])} for {df.at[i, 'la_code']} but its "
+                        f"average score {score[i]} ranks {int(by_score[i])} (row {i})")
+    out = pd.DataFrame({"la_code": df["la_code"], "imd_decile": decile_from_rank(rank, n)})
     return out.sort_values("la_code").reset_index(drop=True)

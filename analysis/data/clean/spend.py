@@ -6,6 +6,13 @@ measure (``Short Desc``), period (``Years``) and area (``LA Number``: DfE 3-digi
 England; 980-990 regions). ``Values`` is text; ``-`` means no value (not "rounds to zero" as in
 the SFR convention), so this module parses it itself and logs every ``-``.
 
+Rows are named by their 1-based row in the parquet file. Only the aggregate areas of
+:data:`AGGREGATE_AREAS` (England and the regions, each with its LAIT name) are dropped; every
+other area must be a register LA whose name agrees (``LA and Regions``), so an unknown number
+(999, 975) or a number swapped for another LA's is refused, never dropped or moved. A period
+after the vintage's last year, a repeated (measure, period, area) and a value outside its
+plausibility bound (``data/reference/plausibility.csv``) are refused.
+
 Two vintages are registered (``lait_2026``: 2016-17 to 2024-25; ``lait_2025``: 2015-16 to
 2023-24, the only source of 2015-16). Where both hold a measure for the same year and LA they
 must agree exactly (:func:`check_vintages`); the newer vintage supplies every year it holds.
@@ -22,10 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError, ImplausibleValueError, SchemaError, SuppressionCodeError
+from ...errors import DataError, ImplausibleValueError, SchemaError, SuppressionCodeError, UnknownAreaError
 from ...paths import REFERENCE
-from ..geography import check_known_la
-from .parse import SuppressionLog, check_unique, require_columns
+from ..geography import check_identity, check_known_la
+from ..sources import raw_name
+from .bounds import bound_for
+from .parse import SuppressionLog, check_period, check_unique, require_columns
 
 #: LAIT measure -> panel column (gross £, s251 outturn ``total_expenditure``)
 FINANCE = {
@@ -38,6 +47,10 @@ SPEND_COLS = list(FINANCE.values())
 #: published rate of children looked after per 10,000 children aged 0-17 at 31 March
 LAC_RATE = "LAC"
 ENGLAND = 970
+#: the only areas that are not LAs: England and the regions, as LAIT names them
+AGGREGATE_AREAS = {970: "England", 980: "North East", 981: "North West", 982: "Yorkshire and the Humber",
+                   983: "East Midlands", 984: "West Midlands", 985: "East of England", 986: "London",
+                   987: "London (Inner)", 988: "London (Outer)", 989: "South East", 990: "South West"}
 LAIT_COLUMNS = ["Short Desc", "Years", "LA and Regions", "Values", "LA Number"]
 MISSING = "-"
 _FY = re.compile(r"^(\d{4})-(\d{2}) \(OT\)$")
@@ -46,61 +59,80 @@ _YEAR = re.compile(r"^(\d{4})$")
 MIN_LAS_PER_YEAR = 140
 
 
-def read_lait(path: Path, measures: list[str]) -> pd.DataFrame:
+def read_lait(path: Path, measures: list[str], source: str | None = None) -> pd.DataFrame:
     """Rows of ``measures`` from a LAIT extract: measure, year, area code, name, value text, row.
 
     ``year`` is the calendar year the period ends in: ``2016-17 (OT)`` -> 2017 (financial year
-    ending 31 March 2017); ``2018`` -> 2018 (31 March 2018). ``row`` is the parquet row number
-    (0-based) for error messages.
+    ending 31 March 2017); ``2018`` -> 2018 (31 March 2018). ``row`` is the 1-based row of the
+    parquet file, for error messages (also the index, named ``row``). ``source`` (the source id)
+    bounds the years by the registered publication.
 
     Raises
     ------
     SchemaError
         If the file is not a readable parquet, lacks a column, lacks a measure, or a period
         cannot be parsed.
+    DataError
+        If ``LA Number`` is blank or not a whole number, a year is beyond the publication, or a
+        (measure, period, area) repeats.
     """
+    name = raw_name(path)
     try:
         raw = pd.read_parquet(path, columns=LAIT_COLUMNS)
     except (OSError, ValueError, KeyError) as exc:  # pyarrow errors subclass these
-        raise SchemaError(f"{path}: cannot be read as the LAIT parquet extract ({exc})") from exc
-    require_columns(raw, LAIT_COLUMNS, path)
+        raise SchemaError(f"{name}: cannot be read as the LAIT parquet extract ({exc})") from exc
+    require_columns(raw, LAIT_COLUMNS, path, header="the parquet schema")
     raw = raw.reset_index(drop=True)
-    raw["row"] = np.arange(len(raw))
+    raw["row"] = np.arange(1, len(raw) + 1)
     df = raw[raw["Short Desc"].isin(measures)].copy()
+    df.index = pd.Index(df["row"].to_numpy(), name="row")
     absent = [m for m in measures if m not in set(df["Short Desc"])]
     if absent:
-        raise SchemaError(f"{path}: column 'Short Desc' has no rows for measure(s) {absent}")
+        raise SchemaError(f"{name}: column 'Short Desc' has no rows for measure(s) {absent}")
     years = []
     for period, row in zip(df["Years"].astype(str), df["row"]):
         m = _FY.match(period) or _YEAR.match(period)
         if m is None or (m.re is _FY and (int(m.group(1)) + 1) % 100 != int(m.group(2))):
-            raise SchemaError(f"{path}: column 'Years' has the unparseable period {period!r} (row {row})")
+            raise SchemaError(f"{name}: column 'Years' has the unparseable period {period!r} (row {row})")
         years.append(int(m.group(1)) + (1 if m.re is _FY else 0))
     df["year"] = years
-    if df["LA Number"].isna().any():
-        bad = df.loc[df["LA Number"].isna(), "row"].iloc[0]
-        raise SchemaError(f"{path}: column 'LA Number' is blank (row {bad})")
-    df["area"] = df["LA Number"].astype(int)
+    number = pd.to_numeric(df["LA Number"], errors="coerce")
+    odd = number.isna() | (number != number.round())
+    if odd.any():
+        i = odd[odd].index[0]
+        what = "blank" if pd.isna(df.at[i, "LA Number"]) else f"{df.at[i, 'LA Number']!r}, not a whole number"
+        raise UnknownAreaError(f"{name}: column 'LA Number' is {what} (row {i}, measure "
+                               f"{df.at[i, 'Short Desc']!r}); every row must name one area")
+    df["area"] = number.astype(int)
+    if source is not None:
+        check_period(df["year"], source, path, "Years", df["Years"])
+    check_unique(df, ["Short Desc", "Years", "LA Number"], path, "LAIT rows")
     df = df.rename(columns={"Short Desc": "measure", "LA and Regions": "area_name", "Values": "text"})
-    return df[["measure", "year", "area", "area_name", "text", "row"]].reset_index(drop=True)
+    return df[["measure", "year", "area", "area_name", "text", "row"]]
 
 
-def parse_values(df: pd.DataFrame, path: Path, source: str, log: SuppressionLog, scope: str) -> pd.Series:
-    """LAIT value text -> float: ``-`` is missing (logged); anything else non-numeric, negative
-    or infinite raises, naming file, measure, value and row."""
+def parse_values(df: pd.DataFrame, path: Path, source: str, log: SuppressionLog, scope: str,
+                 level: str = "la") -> pd.Series:
+    """LAIT value text -> float: ``-`` is missing (logged); anything else non-numeric, or outside
+    the measure's plausibility bound, raises, naming file, measure, value and row."""
     text = df["text"].astype("string").str.strip()
     num = pd.to_numeric(text, errors="coerce")
     bad = text.isna() | (num.isna() & (text != MISSING))
     if bad.any():
         i = bad[bad].index[0]
+        shown = "a blank" if pd.isna(text[i]) else f"the value {text[i]!r}"
         raise SuppressionCodeError(
-            f"{path}: column 'Values' of measure {df.at[i, 'measure']!r} has the value {text[i]!r} "
+            f"{raw_name(path)}: column 'Values' of measure {df.at[i, 'measure']!r} has {shown} "
             f"(row {df.at[i, 'row']}, area {df.at[i, 'area']}); LAIT uses only numbers and '-'.")
-    implausible = num.notna() & ((num < 0) | ~np.isfinite(num))
-    if implausible.any():
-        i = implausible[implausible].index[0]
-        raise DataError(f"{path}: column 'Values' of measure {df.at[i, 'measure']!r} has the implausible "
-                        f"value {text[i]!r} (row {df.at[i, 'row']}, area {df.at[i, 'area']})")
+    for measure, part in num.groupby(df["measure"]):
+        bound = bound_for(source, measure, level)
+        implausible = part.notna() & ((part < bound.low) | (part > bound.high) | ~np.isfinite(part))
+        if implausible.any():
+            i = implausible[implausible].index[0]
+            raise ImplausibleValueError(
+                f"{raw_name(path)}: column 'Values' of measure {measure!r} has the implausible value {text[i]!r} "
+                f"(row {df.at[i, 'row']}, area {df.at[i, 'area']}); the plausible range is {bound.describe()} "
+                f"(data/reference/plausibility.csv)")
     for measure, n in df.loc[text == MISSING, "measure"].value_counts().sort_index().items():
         log.add(source, measure, MISSING, n, scope)
     return num.astype(float)
@@ -134,26 +166,46 @@ def check_vintages(frames: dict[str, pd.DataFrame], paths: dict[str, Path],
         r = diff.iloc[0]
         raise DataError(
             f"LAIT vintages disagree on {len(diff)} of {len(both)} overlapping cells, e.g. measure "
-            f"{r['measure']!r} year {r['year']} area {r['area']}: {r['text_a']!r} in {paths[a_id]} "
-            f"(row {r['row_a']}) vs {r['text_b']!r} in {paths[b_id]} (row {r['row_b']}). A revision "
+            f"{r['measure']!r} year {r['year']} area {r['area']}: {r['text_a']!r} in {raw_name(paths[a_id])} "
+            f"(column 'Values', row {r['row_a']}) vs {r['text_b']!r} in {raw_name(paths[b_id])} (row {r['row_b']}). A revision "
             f"between vintages must be resolved deliberately, not silently overwritten.")
     return len(both)
 
 
 def _combined(paths: dict[str, Path], measures: list[str], compare_years: set[int] | None,
               newest: str = "lait_2026", oldest: str = "lait_2025") -> pd.DataFrame:
-    frames = {sid: read_lait(paths[sid], measures) for sid in (newest, oldest)}
+    frames = {sid: read_lait(paths[sid], measures, sid) for sid in (newest, oldest)}
     for sid, f in frames.items():
-        check_unique(f, ["measure", "year", "area"], paths[sid], "LAIT measure-year-area rows")
+        check_areas(f, paths[sid])
+        lea = ~f["area"].isin(list(AGGREGATE_AREAS))
+        parse_values(f[lea], paths[sid], sid, SuppressionLog(), "LA rows")  # refuse bad text before comparing
+        parse_values(f[f["area"] == ENGLAND], paths[sid], sid, SuppressionLog(), "England row", level="england")
     check_vintages(frames, paths, compare_years)
     new, old = frames[newest].assign(source=newest), frames[oldest].assign(source=oldest)
     old = old[~old["year"].isin(set(new["year"]))]
     return pd.concat([new, old], ignore_index=True)
 
 
+def check_areas(df: pd.DataFrame, path: Path | str) -> None:
+    """Every area is an aggregate of :data:`AGGREGATE_AREAS` under its own name, or a register
+    LA whose LAIT name agrees (``LA and Regions``); raises naming file, column, value and row."""
+    agg = df["area"].isin(list(AGGREGATE_AREAS))
+    wrong = agg & (df["area_name"] != df["area"].map(AGGREGATE_AREAS))
+    if wrong.any():
+        i = wrong[wrong].index[0]
+        raise UnknownAreaError(f"{raw_name(path)}: row {i}: 'LA Number' {df.at[i, 'area']} is "
+                               f"{AGGREGATE_AREAS[df.at[i, 'area']]!r} but 'LA and Regions' says {df.at[i, 'area_name']!r}")
+    la = df[~agg].assign(la_code=lambda d: d["area"].map(lambda v: f"{v:03d}"))
+    check_known_la(la["la_code"], path, "LA Number")
+    firsts = la.drop_duplicates(["la_code", "area_name"])
+    check_identity(firsts.rename(columns={"la_code": "LA Number", "area_name": "LA and Regions"}), path,
+                   code="LA Number", name="LA and Regions")
+
+
 def la_rows(df: pd.DataFrame, path: Path | str) -> pd.DataFrame:
-    """LA rows (codes below 970; England and regions dropped), with ``la_code`` as 3-digit text."""
-    la = df[df["area"] < ENGLAND].copy()
+    """LA rows (every area but England and the regions of :data:`AGGREGATE_AREAS`), with
+    ``la_code`` as 3-digit text."""
+    la = df[~df["area"].isin(list(AGGREGATE_AREAS))].copy()
     la["la_code"] = la["area"].map(lambda v: f"{v:03d}")
     check_known_la(la["la_code"], path, "LA Number")
     return la
@@ -177,8 +229,11 @@ def load_exclusions(path: Path = EXCLUSIONS) -> pd.DataFrame:
     return ex
 
 
-def screen_jumps(wide: pd.DataFrame, exclusions: pd.DataFrame, where: str) -> pd.DataFrame:
+def screen_jumps(wide: pd.DataFrame, exclusions: pd.DataFrame, where: str,
+                 rows: dict[tuple[str, int], str] | None = None) -> pd.DataFrame:
     """Set the listed LA-years missing (all four lines), then refuse any other implausible jump.
+
+    ``rows`` maps (la_code, year) to where the total's raw cell is ("file row N"), for the message.
 
     Notes
     -----
@@ -207,10 +262,12 @@ def screen_jumps(wide: pd.DataFrame, exclusions: pd.DataFrame, where: str) -> pd
         jump = (prev >= MIN_TOTAL_CHECKED) & ((r > JUMP_FACTOR) | (r < 1 / JUMP_FACTOR))
         if not is_listed and jump.any():
             i = jump[jump].index[0]
+            cell = (rows or {}).get((d.at[i, "la_code"], int(d.at[i, "year"])))
             raise ImplausibleValueError(
-                f"{where}: measure 'C&YPExpenditure' (spend_total), LA {d.at[i, 'la_code']}, financial year "
-                f"ending {d.at[i, 'year']}: {d.at[i, 'spend_total']:,.0f} against {prev[i]:,.0f} the year before "
-                f"(factor {r[i]:.2f}); if the published return is wrong, list it with a reason in {EXCLUSIONS}")
+                f"{where}: column 'Values' of measure 'C&YPExpenditure' (spend_total), LA {d.at[i, 'la_code']}, financial "
+                f"year ending {d.at[i, 'year']}: {d.at[i, 'spend_total']:,.0f} against {prev[i]:,.0f} the year before "
+                f"(factor {r[i]:.2f}{'; ' + cell if cell else ''}); if the published return is wrong, list it with a "
+                f"reason in {EXCLUSIONS.relative_to(EXCLUSIONS.parents[2])}")
         if is_listed:
             flagged = set(map(tuple, d.loc[jump, ["la_code", "year"]].to_numpy()))
             quiet = [k for k in map(tuple, exclusions[["la_code", "year"]].to_numpy()) if k not in flagged]
@@ -233,7 +290,7 @@ def load_spend(paths: dict[str, Path], log: SuppressionLog, screen: bool = True)
         ``MIN_LAS_PER_YEAR`` LAs with a number (truncated or filtered file).
     """
     df = _combined(paths, list(FINANCE), None)
-    la = la_rows(df, f"{paths['lait_2026']} / {paths['lait_2025']}")
+    la = la_rows(df, f"{raw_name(paths['lait_2026'])} / {raw_name(paths['lait_2025'])}")
     out = []
     for sid, part in la.groupby("source", sort=True):
         part = part.copy()
@@ -251,7 +308,11 @@ def load_spend(paths: dict[str, Path], log: SuppressionLog, screen: bool = True)
     wide.columns.name = None
     wide = wide.reset_index()[["la_code", "year", *SPEND_COLS]].sort_values(["la_code", "year"]).reset_index(drop=True)
     if screen:  # the raw values (screen=False) are what the England reconciliation adds up
-        wide = screen_jumps(wide, load_exclusions(), f"{paths['lait_2026']} / {paths['lait_2025']}")
+        total = la[la["measure"] == "C&YPExpenditure"]
+        rows = {(c, int(y)): f"{raw_name(paths[sid])} row {r}"
+                for c, y, sid, r in zip(total["la_code"], total["year"], total["source"], total["row"])}
+        wide = screen_jumps(wide, load_exclusions(), f"{raw_name(paths['lait_2026'])} / {raw_name(paths['lait_2025'])}",
+                            rows)
     return wide
 
 
@@ -259,8 +320,8 @@ def england_spend(paths: dict[str, Path], log: SuppressionLog | None = None) -> 
     """England rows (area 970) of the finance measures: ``year, spend_*`` (£), for reconciliation."""
     log = log or SuppressionLog()
     df = _combined(paths, list(FINANCE), None)
-    eng = df[df["area"] == ENGLAND].copy()
-    eng["value"] = [float(v) for v in eng["text"]]
+    eng = pd.concat([part.assign(value=parse_values(part, paths[sid], sid, log, "England row", level="england"))
+                     for sid, part in df[df["area"] == ENGLAND].groupby("source", sort=True)])
     wide = eng.pivot(index="year", columns="measure", values="value").rename(columns=FINANCE)
     wide.columns.name = None
     return wide.reset_index()[["year", *SPEND_COLS]]
@@ -282,6 +343,6 @@ def load_lac_published(paths: dict[str, Path], log: SuppressionLog, years: set[i
     n = la.groupby("year")["cla_rate_published"].count()
     thin = [y for y in sorted(years) if n.get(y, 0) < MIN_LAS_PER_YEAR]
     if thin:
-        raise DataError(f"{paths['lait_2026']}: measure 'LAC' has fewer than {MIN_LAS_PER_YEAR} LA rates "
+        raise DataError(f"{raw_name(paths['lait_2026'])}: measure 'LAC' has fewer than {MIN_LAS_PER_YEAR} LA rates "
                         f"in year(s) {thin} ({n.to_dict()})")
     return la[["la_code", "year", "cla_rate_published"]].sort_values(["la_code", "year"]).reset_index(drop=True)

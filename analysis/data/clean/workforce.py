@@ -25,11 +25,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import DuplicateKeyError, SchemaError
-from ..geography import check_known_la
+from ...errors import SchemaError
+from ..geography import check_identity, check_known_la
+from ..sources import raw_name
 from .coverage import check_coverage
-from .parse import (EES_SYMBOLS, SFR_SYMBOLS, SuppressionLog, check_percent_scale, check_unique,
-                    parse_year, read_csv_text, require_columns, require_filled, to_number, where)
+from .ees import read_ees
+from .parse import (SuppressionLog, check_percent_scale, check_unique, read_csv_text, require_columns,
+                    require_filled, to_number)
 
 #: EES indicators columns used -> panel names
 EES_COLUMNS = {
@@ -47,7 +49,6 @@ EES_COLUMNS = {
     "caseload_fte": "caseload",
     "absence_rate_fte": "absence_rate",
 }
-EES_KEYS = ["time_period", "geographic_level", "old_la_code", "new_la_code", "la_name"]
 #: percentage columns (0-100) of each format, checked for a year given as fractions
 EES_PERCENT = ["turnover_rate_fte", "agency_rate_fte", "vacancy_rate_fte", "absence_rate_fte"]
 SFR_PERCENT = ["B3_FTE_TurnoverRate", "D2_FTE_AgencyWorkerRate", "A3_FTE_VacancyRate", "C2_FTE_AbsenceRate"]
@@ -80,31 +81,16 @@ def load_indicators(path: Path, log: SuppressionLog, source: str = "csww_indicat
     DataFrame with ``la_code`` ('ENG' for the national row), ``year``, ``joint_return`` and the
     measures of :data:`EES_COLUMNS` (panel names), one row per (la_code, year).
     """
-    raw = read_csv_text(path)
-    require_columns(raw, EES_KEYS + list(EES_COLUMNS), path)
-    levels = set(raw["geographic_level"].dropna())
-    if not {"National", "Local authority"} <= levels:
-        raise SchemaError(f"{path}: column 'geographic_level' lacks 'National' or 'Local authority' "
-                          f"rows; found {sorted(levels)}")
-    require_filled(raw, ["geographic_level"], path)
-    raw["year"] = parse_year(raw["time_period"], path, "time_period")
+    raw = read_ees(path, source, list(EES_COLUMNS), claimed=claimed)
     keep = raw[raw["geographic_level"].isin(["National", "Local authority"])].copy()
-    twice = keep["year"].isin(list(claimed or {}))
-    if twice.any():
-        first = twice[twice].index[0]
-        year = int(keep.at[first, "year"])
-        raise DuplicateKeyError(
-            f"census year {year} is present in two files: {path} (column 'time_period', value "
-            f"{keep.at[first, 'time_period']!r}, {where(keep, first)}; {int(twice.sum())} such rows) and "
-            f"{claimed[year]}; each year must come from one file (2015-2016 from the SFR files, "
-            f"2017-2025 from the indicators file).")
-    require_filled(keep[keep["geographic_level"] == "Local authority"], ["old_la_code"], path, what="LA row")
+    if not {"National", "Local authority"} <= set(keep["geographic_level"]):
+        raise SchemaError(f"{raw_name(path)}: column 'geographic_level' lacks 'National' or 'Local authority' "
+                          f"rows (header line 1; found {sorted(set(raw['geographic_level']))})")
     is_la = keep["geographic_level"] == "Local authority"
-    num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source,
-                    allowed=EES_SYMBOLS, log=log, scope="LA rows")
+    num = to_number(keep[is_la], list(EES_COLUMNS), path=path, source=source, log=log, scope="LA rows")
     check_percent_scale(num, EES_PERCENT, path)
-    nat = to_number(keep[~is_la], list(EES_COLUMNS), path=path, source=source,
-                    allowed=EES_SYMBOLS, log=log, scope="England row")
+    nat = to_number(keep[~is_la], list(EES_COLUMNS), path=path, source=source, log=log,
+                    scope="England row", level="england")
     nat["old_la_code"] = "ENG"
     out = pd.concat([nat, num]).rename(columns=EES_COLUMNS)
     # expand joint returns
@@ -137,10 +123,10 @@ def load_sfr(path: Path, year: int, log: SuppressionLog, source: str) -> pd.Data
     la = la[la["LA_code (3 digit)"].str.strip() != ""]
     la["la_code"] = la["LA_code (3 digit)"].str.strip()
     check_known_la(la["la_code"], path, "LA_code (3 digit)")
-    check_unique(la, ["la_code"], path, "LA rows")
+    check_identity(la, path, code="LA_code (3 digit)", gss="LA_code (9 digit)", name="LA_name")
+    check_unique(la, ["LA_code (3 digit)"], path, "LA rows")
     check_coverage(la, source, path, year_col=None)
-    num = to_number(la, list(wanted), path=path, source=source, allowed=SFR_SYMBOLS, log=log,
-                    scope="LA rows", thousands=True)
+    num = to_number(la, list(wanted), path=path, source=source, log=log, scope="LA rows", thousands=True)
     check_percent_scale(num.assign(year=year), [f"{k}_{year}" for k in SFR_PERCENT], path)
     num = num.rename(columns=wanted)
     num["year"] = year
