@@ -151,3 +151,13 @@ def test_invalid_inputs_are_refused():
         rm_interval(es, es.target(0), -1)
     with pytest.raises(ValueError, match="M must"):
         sd_flci(es, es.target(0), -0.1)
+
+
+def test_relative_magnitudes_are_sign_symmetric(medicaid):
+    """Flipping every coefficient flips the set: the union runs over both signs of the largest
+    pre-period change (the Medicaid pre-trend alone would not notice a missing sign)."""
+    flipped = EventStudyEstimates(-medicaid.betahat, medicaid.sigma, 5, 2)
+    for mbar in (0.5, 1.5):
+        lo, hi = rm_interval(medicaid, medicaid.target(0), mbar)
+        f_lo, f_hi = rm_interval(flipped, flipped.target(0), mbar)
+        assert abs(f_lo + hi) < 3e-4 and abs(f_hi + lo) < 3e-4, (mbar, lo, hi, f_lo, f_hi)
