@@ -168,21 +168,6 @@ def test_alt_text_of_scatter_matches_the_data(derived):
     assert abs(r - np.corrcoef(means["caseload"], means["agency_rate"])[0, 1]) <= 0.005
 
 
-def test_alt_text_of_event_study_matches_results(results):
-    res, _ = results
-    text = figures.alt_event_study(res)
-    models = {m["model_id"]: m for m in res["models"]}
-    for kind, phrase in (("inadequate", "a move to Inadequate"), ("upgrade", "an upgrade")):
-        part = re.search(f"One year after {phrase}: " + r"(.*?)\.(?: |$)", text).group(1)
-        k1 = {}
-        for o, word in (("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"), ("turnover_rate", "turnover rate")):
-            claimed = float(re.search(word + r" " + NUM + " pp", part).group(1))
-            k1[word] = models[f"event_{kind}_{o}"]["coefficients"]["k=1"]["estimate"]
-            assert abs(claimed - k1[word]) <= 0.05 + 1e-9
-        largest = max(k1, key=lambda w: abs(k1[w]))
-        assert f"largest change is in {largest}" in part
-
-
 # the specification curve's alt text: tests/test_spec_curve.py
 
 
@@ -191,7 +176,7 @@ def test_alt_texts_are_attribute_safe(derived, results):
     res, curve = results
     alts = figures.alt_texts(panel, res, curve)
     assert set(alts) == {"fig_trends", "fig_by_rating", "fig_la_variation", "fig_panel_coefs",
-                         "fig_event_study", "fig_spec_agency", "fig_spec_caseload", "fig_spec_vacancy",
+                         "fig_spec_agency", "fig_spec_caseload", "fig_spec_vacancy",
                          "fig_spec_turnover"}
     assert all('"' not in a and len(a) > 60 for a in alts.values())
 
@@ -663,7 +648,6 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     figures.fig_by_rating(panel)
     figures.fig_la_variation(panel)
     figures.fig_panel_coefficients(res)
-    figures.fig_event_study(res)
     figures_reverse.fig_reverse_event(res)
     curve = pd.read_csv(paths.ROOT / "report" / "outputs" / "results" / "multiverse.csv")
     for term in figures.SPEC_TERMS:
@@ -710,7 +694,7 @@ def test_estimator_figures_use_the_estimator_palette_not_the_grade_colours(drawn
     from matplotlib.colors import to_hex
     grade = set(palette.grade_colours())
     allowed = {c.lower() for c in palette.ESTIMATOR_COLOURS}
-    for name in ("fig-panel-coefs", "fig-event-study", "fig-reverse-event"):
+    for name in ("fig-panel-coefs", "fig-reverse-event"):
         marked = [(to_hex(line.get_color()), line.get_marker()) for ax in drawn[name].axes
                   for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ", "|", "_")]
         used = {c for c, _ in marked}  # ("|" and "_": error-bar caps)

@@ -239,6 +239,11 @@ def _rm_test(es: EventStudyEstimates, l: np.ndarray, mbar: float, s: int, positi
 
 def _completion(l: np.ndarray) -> np.ndarray:
     """Invertible matrix whose first row is ``l`` (the other rows: unit vectors)."""
+    return _completion_cached(tuple(map(float, l))).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _completion_cached(l: tuple) -> np.ndarray:
     n = len(l)
     rows = [np.asarray(l, float)]
     for e in np.eye(n):
@@ -251,7 +256,7 @@ def _completion(l: np.ndarray) -> np.ndarray:
 
 
 def _invert(accepts, centre: float, half_width: float, n_grid: int) -> tuple[float, float]:
-    """Smallest and largest accepted value: a grid, then three finer grids at each end. The grid doubles
+    """Smallest and largest accepted value: a grid, then two finer grids at each end. The grid doubles
     until the accepted set is inside it; NaN if nothing is accepted."""
     for _ in range(8):
         grid = np.linspace(centre - half_width, centre + half_width, n_grid)
@@ -266,8 +271,8 @@ def _invert(accepts, centre: float, half_width: float, n_grid: int) -> tuple[flo
     idx = np.flatnonzero(ok)
 
     def edge(inside: float, outside: float) -> float:
-        # three rounds of a 64-point grid between the last accepted and the first rejected value
-        for _ in range(3):
+        # two rounds of a 64-point grid between the last accepted and the first rejected value
+        for _ in range(2):
             pts = np.linspace(inside, outside, 64)
             ok_pts = accepts(pts)
             first_out = int(np.argmin(ok_pts)) if not ok_pts.all() else len(pts) - 1
@@ -283,7 +288,7 @@ def lf_draws(es: EventStudyEstimates, sims: int = 1000, seed: int = 0) -> np.nda
 
 
 def rm_interval(es: EventStudyEstimates, l: np.ndarray, mbar: float, alpha: float = ALPHA,
-                n_grid: int = 1001, sims: int = 1000, seed: int = 0) -> tuple[float, float]:
+                n_grid: int = 301, sims: int = 1000, seed: int = 0) -> tuple[float, float]:
     """Robust confidence set for :math:`\\theta = l'\\tau` under :math:`\\Delta^{RM}(\\bar M)`
     (conditional-hybrid, united over the location and sign of the largest pre-period change).
 
@@ -455,18 +460,29 @@ def extrapolation_weights(n_pre: int, l: np.ndarray, t_post: np.ndarray, points:
     return v_pre, np.asarray(l, float)
 
 
-def breakdown(interval, grid_max: float, tol: float = 1e-3) -> float | None:
-    """Largest restriction value (``Mbar`` or ``M``) at which ``interval(value)`` excludes zero,
-    by bisection on ``[0, grid_max]`` (the sets grow with the value); None if the interval at 0
-    already includes zero, ``grid_max`` if it excludes zero everywhere on the range."""
+def breakdown(interval, grid_max: float, tol: float = 1e-3, known: dict | None = None) -> float | None:
+    """Largest restriction value (``Mbar`` or ``M``) at which ``interval(value)`` excludes zero, by
+    bisection on ``[0, grid_max]`` (the sets grow with the value); None if the interval at 0
+    already includes zero, ``grid_max`` if it excludes zero everywhere on the range. ``known``:
+    intervals already computed at some values (value -> (lo, hi)), used to bracket the search."""
+    known = dict(known or {})
+
     def excludes(x):
-        lo, hi = interval(x)
+        if x not in known:
+            known[x] = interval(x)
+        lo, hi = known[x]
         return bool(lo > 0 or hi < 0)
     if not excludes(0.0):
         return None
     if excludes(grid_max):
         return grid_max
     a, b = 0.0, grid_max
+    for x in sorted(v for v in known if 0 < v < grid_max):
+        if excludes(x):
+            a = max(a, x)
+        else:
+            b = min(b, x)
+            break
     while b - a > tol:
         mid = 0.5 * (a + b)
         a, b = (mid, b) if excludes(mid) else (a, mid)

@@ -32,7 +32,6 @@ def build() -> dict[str, str]:
     # rest, the maps and the tables (two cores; each figure's bytes do not depend on where it is drawn)
     worker_figs = {
         "fig-trends": (figures.fig_national_trends, (panel,)),
-        "fig-event-study": (figures.fig_event_study, (results,)),
         **{name: (figures.fig_spec_curve, (curve, term)) for term, name in figures.SPEC_FIGURES.items()},
     }
     here_figs = {
