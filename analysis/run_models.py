@@ -64,10 +64,10 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         from concurrent.futures import ProcessPoolExecutor
         executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
-        # worker: the forward design (about 2 s); this process: the panel, inspection,
-        # multiverse, replication and reverse-design fits (about 2 s)
+        # worker: the forward design (about 2 s) and the reverse design's named choices; this
+        # process: the panel, inspection, multiverse, replication and primary reverse fits
         forward = executor.submit(fit_forward_all, insp, panel) if executor is not None else None
-        collect_reverse = start_reverse(panel, insp)
+        collect_reverse = start_reverse(panel, insp, executor)
         return _fit_rest(panel, insp, mp, collect_reverse, None, forward)
     finally:
         if executor is not None:

@@ -717,41 +717,49 @@ def test_hex_credit_is_given_once_in_the_text_not_in_the_images(drawn, derived):
 def test_alt_text_of_reverse_event_study_matches_results(results):
     from analysis.outputs import figures_reverse
     res, _ = results
-    text = figures_reverse.alt_reverse_event(res)
     models = {m["model_id"]: m for m in res["models"]}
+    honest = res["reverse"]["honest"]
+    mbar = res["reverse"]["benchmarks"]["mbar"]
 
-    def problems(text):
+    def problems(text, outcomes):
         out = []
-        for o, word in (("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"),
-                        ("turnover_rate", "turnover rate")):
-            part = re.search(word + r": (.*?)(?:;|\.$)", text)
+        for o in outcomes:
+            word = figures_reverse.TITLES[o].split(" (")[0].lower()
+            unit = "log points" if o.startswith("log_") else "pp"
+            part = re.search(re.escape(word) + r": (.*?)(?:\); |\)\.$)", text)
             if not part:
                 out.append(f"no claim for {word}")
                 continue
-            for est, mid in (("TWFE", "rev_twfe_absorbing_"), ("Callaway-Sant'Anna", "rev_cs_never_absorbing_")):
-                hit = re.search(re.escape(est) + " " + NUM + r" pp at k = -4 and " + NUM
-                                + r" pp at k = 0 \(interval (excluding|including) zero\)", part.group(1))
-                co = models[mid + o]["coefficients"]
-                if not hit:
-                    out.append(f"no claim for {word} {est}")
-                    continue
-                if abs(float(hit.group(1)) - co["k=-4"]["estimate"]) > 0.05 + 1e-9:
-                    out.append(f"{word} {est} k=-4")
-                if abs(float(hit.group(2)) - co["k=0"]["estimate"]) > 0.05 + 1e-9:
-                    out.append(f"{word} {est} k=0")
-                excl = co["k=0"]["ci_low"] > 0 or co["k=0"]["ci_high"] < 0
-                if (hit.group(3) == "excluding") != excl:
-                    out.append(f"{word} {est}: interval claim")
+            hit = re.search(NUM + f" {unit} at k = -4 and " + NUM + f" {unit} at k = 0 \\(95% interval (excluding|including) "
+                            f"zero; relative-magnitudes interval with M̄ = {mbar:g} from " + NUM + " to " + NUM
+                            + r", (excluding|including) zero", part.group(1))
+            if not hit:
+                out.append(f"no numbers for {word}")
+                continue
+            co = models[f"rev_cs_never_absorbing_{o}"]["coefficients"]
+            rm = next(r for r in honest[f"rev_cs_never_absorbing_{o}"]["by_k"]["k=0"]["relative_magnitudes"]
+                      if r["mbar"] == mbar)
+            for got, want in ((hit.group(1), co["k=-4"]["estimate"]), (hit.group(2), co["k=0"]["estimate"]),
+                              (hit.group(4), rm["lo"]), (hit.group(5), rm["hi"])):
+                if abs(float(got) - want) > 0.05 + 1e-9:
+                    out.append(f"{word}: {got} vs {want:.2f}")
+            for claim, lo, hi in ((hit.group(3), co["k=0"]["ci_low"], co["k=0"]["ci_high"]), (hit.group(6), rm["lo"], rm["hi"])):
+                if (claim == "excluding") != (lo > 0 or hi < 0):
+                    out.append(f"{word}: interval claim")
         return out
 
-    assert problems(text) == []
-    flipped = text.replace("excluding zero", "@").replace("including zero", "excluding zero").replace("@", "including zero")
-    assert problems(flipped), "a wrong claim about the interval must be caught"
-    hit = re.search(r"TWFE (-?\d+\.\d) pp at k = -4", text)
-    assert problems(text.replace(hit.group(0), f"TWFE {float(hit.group(1)) + 0.3:.1f} pp at k = -4", 1))
-    # the report uses the computed alt text, not a hand-written one
+    for fn, outcomes in ((figures_reverse.alt_reverse_event, figures_reverse.RATES),
+                         (figures_reverse.alt_reverse_decomposition, figures_reverse.DECOMPOSITION)):
+        text = fn(res)
+        assert problems(text, outcomes) == [], problems(text, outcomes)
+        flipped = text.replace("excluding zero", "@").replace("including zero", "excluding zero").replace("@", "including zero")
+        assert problems(flipped, outcomes), "a wrong claim about the interval must be caught"
+        hit = re.search(r"(-?\d+\.\d) (pp|log points) at k = -4", text)
+        assert problems(text.replace(hit.group(0), f"{float(hit.group(1)) + 0.3:.1f} {hit.group(2)} at k = -4", 1), outcomes)
+    # the report uses the computed alt texts, not hand-written ones
     qmd = (paths.ROOT / "report" / "reverse.qmd").read_text(encoding="utf-8")
     assert 'fig-alt="{{< var alt.fig_reverse_event >}}"' in qmd
+    assert 'fig-alt="{{< var alt.fig_reverse_decomposition >}}"' in qmd
 
 
 def map_alt_problems(alt: str, values: pd.Series, names: pd.Series) -> list[str]:

@@ -63,6 +63,8 @@ from .spec import prepare_panel
 #: rates (percentage points) and the vacancy decomposition (100 x log FTE, i.e. log points)
 RATES = ("agency_rate", "vacancy_rate", "turnover_rate")
 DECOMPOSITION = ("log_posts", "log_inpost", "log_agency_fte")
+#: log points: LOG_SCALE x natural log (a small difference is about the same difference in %)
+LOG_SCALE = 100
 OUTCOMES = RATES + DECOMPOSITION
 WINDOW = (-4, 4)
 REFERENCE = -1
@@ -121,9 +123,9 @@ def with_decomposition(panel: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"la_year_panel: inpost_fte = {r['inpost_fte']} is not positive "
                          f"(LA {r['la_code']}, {int(r['year'])}): its logarithm is undefined")
     p["posts_fte"] = p["vacancy_fte"] + p["inpost_fte"]
-    p["log_posts"] = 100 * np.log(p["posts_fte"])
-    p["log_inpost"] = 100 * np.log(p["inpost_fte"])
-    p["log_agency_fte"] = 100 * np.log1p(p["agency_fte"])
+    p["log_posts"] = LOG_SCALE * np.log(p["posts_fte"])
+    p["log_inpost"] = LOG_SCALE * np.log(p["inpost_fte"])
+    p["log_agency_fte"] = LOG_SCALE * np.log1p(p["agency_fte"])
     return p
 
 
@@ -177,14 +179,14 @@ class EventTable:
     overlap: str = "drop"
 
     def counts(self) -> dict:
-        """Treated, controls and excluded by reason; they add up to ``n_las``, every LA with a
-        graded judgement in the inspection table."""
+        """Treated, controls and excluded by reason (in the order the rules apply); they add up to
+        ``n_las``, every LA with a graded judgement in the inspection table."""
         s = self.table["status"]
         t = self.table[s == "treated"]
         return {"n_las": int(len(s)), "treated": int((s == "treated").sum()),
                 "controls": int((s == "control").sum()),
-                "excluded": {reason.removeprefix("excluded: "): int((s == reason).sum())
-                             for reason in STATUSES[2:]},
+                "excluded": [{"reason": reason.removeprefix("excluded: "), "n": int((s == reason).sum())}
+                             for reason in STATUSES[2:]],
                 "treated_exiting_inadequate": int(t["exit_cohort"].notna().sum()),
                 "cohorts": {str(int(g)): int(n) for g, n in t["cohort"].value_counts().sort_index().items()}}
 
@@ -412,13 +414,18 @@ HONEST_PRE = (-4, -3, -2)
 HONEST_POST = (0, 1, 2)
 
 
-def _job(args):
+def _job(args) -> tuple[FitResult, dict | None]:
+    """One fit and, for a never-treated Callaway-Sant'Anna fit, its honest bounds (k = 0, +1, +2
+    for the primary design, k = 0 for a named choice)."""
     frame, outcome, exits, control_group, model_id = args
     if control_group is None:
-        fit = fit_twfe(frame, outcome, exits)
-    else:
-        fit = fit_callaway_santanna(frame, outcome, exits, control_group)[0]
-    return FitResult(model_id, fit.family, fit.spec, fit.coefs, fit.stats) if model_id else fit
+        return fit_twfe(frame, outcome, exits), None
+    fit = fit_callaway_santanna(frame, outcome, exits, control_group)[0]
+    if model_id:
+        fit = FitResult(model_id, fit.family, fit.spec, fit.coefs, fit.stats)
+    if control_group != "never":
+        return fit, None
+    return fit, honest_summary(fit, targets=(0,) if model_id else HONEST_POST)
 
 
 def design_plan(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[dict, list]:
@@ -440,8 +447,6 @@ def design_plan(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[dict, l
                 if outcome == "agency_rate":
                     jobs.append((frame, outcome, exits, "not_yet", None))
         for key, suffix, censuses in (("census_2017", "_2017", "2017+"), ("overlap_kept", "_overlap", "all")):
-            if key == "overlap_kept" and outcome not in ("agency_rate", "vacancy_rate"):
-                continue
             frame = _checked(mp, inspections, events[key], outcome, "absorbing", censuses)
             jobs.append((frame, outcome, "absorbing", "never", f"rev_cs_never_absorbing_{outcome}{suffix}"))
     return events, jobs
@@ -455,17 +460,20 @@ def _checked(mp, inspections, events, outcome, exits, censuses="all") -> pd.Data
 
 
 def start_reverse(panel: pd.DataFrame, inspections: pd.DataFrame, executor=None):
-    """Build and check every reverse-direction frame, submit the fits to ``executor`` (a
-    concurrent.futures executor; None = fit in this process when collected) and return a function
-    that returns ``(fits, summary)`` as :func:`fit_reverse` does. Lets the caller overlap the
-    slow library fits with other work."""
+    """Build and check every reverse-direction frame, submit the fits of the named choices (and
+    their honest bounds) to ``executor`` (a concurrent.futures executor; None = all in this
+    process) and return a function that fits the rest when called and returns ``(fits, summary)``
+    as :func:`fit_reverse` does. Lets the caller share the work between two processes; the
+    results are the same either way (fixed seeds, fixed order)."""
     check_vacancy_identity(panel)
     events, jobs = design_plan(panel, inspections)
-    pending = [executor.submit(_job, j) for j in jobs] if executor is not None else None
+    remote = {i: executor.submit(_job, j) for i, j in enumerate(jobs) if j[4]} if executor is not None else {}
 
     def collect() -> tuple[list[FitResult], dict]:
-        fits = [f.result() for f in pending] if pending is not None else [_job(j) for j in jobs]
-        return fits, _summary(events, fits, jobs)
+        done = [remote[i].result() if i in remote else _job(j) for i, j in enumerate(jobs)]
+        fits = [f for f, _ in done]
+        honest = {f.model_id: h for f, h in done if h is not None}
+        return fits, _summary(events, fits, jobs, honest)
     return collect
 
 
@@ -478,6 +486,10 @@ def fit_reverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> tuple[list[Fi
 #: pre-period change) and M (smoothness, outcome units per census squared)
 MBAR_GRID = (0.0, 0.5, 1.0, 1.5, 2.0)
 M_GRID = (0.0, 0.5, 1.0, 1.5, 2.0)
+#: the restrictions drawn and quoted beside the conventional interval: post-event changes no
+#: larger than the largest pre-event change; the pre-event trend continued as a straight line
+BENCHMARK_MBAR = 1.0
+BENCHMARK_M = 0.0
 
 
 def event_estimates(fit: FitResult) -> hd.EventStudyEstimates:
@@ -527,15 +539,9 @@ def honest_summary(fit: FitResult, targets=HONEST_POST) -> dict:
     return out
 
 
-def _summary(events: dict, fits: list[FitResult], jobs: list) -> dict:
+def _summary(events: dict, fits: list[FitResult], jobs: list, honest: dict) -> dict:
     by_id = {f.model_id: f for f in fits}
     primary = events["primary"]
-    honest = {}
-    for f in fits:
-        if f.model_id.startswith("rev_cs_never_absorbing_"):
-            # the named choices: k = 0 only
-            choice = f.model_id.endswith(("_2017", "_overlap"))
-            honest[f.model_id] = honest_summary(f, targets=(0,) if choice else HONEST_POST)
     balanced = {}
     for frame, outcome, exits, cg, mid in jobs:
         if cg == "never":
@@ -573,6 +579,9 @@ def _summary(events: dict, fits: list[FitResult], jobs: list) -> dict:
         "counts": primary.counts(),
         "counts_census_2017": events["census_2017"].counts(),
         "counts_overlap_kept": events["overlap_kept"].counts(),
+        "log_scale": LOG_SCALE,
+        "benchmarks": {"mbar": BENCHMARK_MBAR, "m": BENCHMARK_M},
+        "identity_exceptions": [{"la_code": la, "year": y, "reason": r} for (la, y), r in sorted(IDENTITY_EXCEPTIONS.items())],
         "overlapping_events": sorted(primary.table.index[primary.table["status"] == EXCLUDED_OVERLAP]),
         "balanced": balanced,
         "honest": honest,
