@@ -30,7 +30,7 @@ def _iv(lo: float, hi: float) -> str:
 
 
 def _bd(x) -> str:
-    return "–" if x is None else fmt(x, 2)
+    return "–" if x is None else fmt(x, 1)
 
 
 def fmt_grid(x: float) -> str:

@@ -115,7 +115,7 @@ def _rm(by_k: dict, mbar: float) -> dict:
 
 def _bd(x) -> str:
     """A breakdown value: '–' if the conventional interval already includes zero."""
-    return "–" if x is None else fmt(x, 2)
+    return "–" if x is None else fmt(x, 1)
 
 
 def tbl_reverse_honest(results: dict, outcomes=RATES) -> str:
