@@ -164,23 +164,25 @@ def truncnorm_quantile(p: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _ConditionalTest:
-    """ARP conditional-hybrid test of :math:`E[Y(\\bar\\theta) - X\\tilde\\tau] \\le 0` for some
-    :math:`\\tilde\\tau`, with :math:`Y(\\bar\\theta) = y_0 - a\\bar\\theta`, evaluated on a grid.
-    ``vertices`` are the dual vertices (rows), ``rho[j, v]`` :math:`= \\gamma_v'\\Sigma_Y\\gamma_j/\\sigma_j^2`
-    and ``sd[j]`` :math:`= \\sigma_j`."""
+class _ConditionalTests:
+    """ARP conditional-hybrid tests, one per restriction set t (stacked on the first axis), of
+    :math:`E[Y_t(\\bar\\theta) - X\\tilde\\tau] \\le 0` for some :math:`\\tilde\\tau`, with
+    :math:`Y_t(\\bar\\theta) = y_{0t} - a_t\\bar\\theta`, evaluated on a grid of :math:`\\bar\\theta`.
+    ``vertices[t]`` are the dual vertices (rows), ``rho[t, j, v]``
+    :math:`= \\gamma_v'\\Sigma_Y\\gamma_j/\\sigma_j^2`, ``sd[t, j]`` :math:`= \\sigma_j`, ``lf_cv[t]`` the
+    least-favourable critical value."""
 
     y0: np.ndarray
     a: np.ndarray
     vertices: np.ndarray
     rho: np.ndarray
     sd: np.ndarray
-    lf_cv: float
+    lf_cv: np.ndarray
     alpha: float
     kappa: float
 
     def accepts(self, theta: np.ndarray) -> np.ndarray:
-        """True where :math:`\\bar\\theta` is not rejected.
+        """True where :math:`\\bar\\theta` is not rejected by at least one of the tests (the union).
 
         Notes
         -----
@@ -194,47 +196,54 @@ class _ConditionalTest:
         :math:`1 - (\\alpha-\\kappa)/(1-\\kappa)` quantile at mean 0.
         """
         theta = np.atleast_1d(np.asarray(theta, float))
-        if len(self.vertices) == 0:  # the moments can always be met: nothing is rejected
+        if self.vertices.shape[1] == 0:  # the moments can always be met: nothing is rejected
             return np.ones(theta.shape, bool)
-        y = self.y0[None, :] - theta[:, None] * self.a[None, :]
-        scores = y @ self.vertices.T
-        j = np.argmax(scores, axis=1)
-        eta = scores[np.arange(len(theta)), j]
-        r = self.rho[j]
-        s = scores - r * eta[:, None]
+        y = self.y0[:, None, :] - theta[None, :, None] * self.a[:, None, :]  # t x grid x m
+        scores = np.einsum("tgm,tvm->tgv", y, self.vertices)
+        j = np.argmax(scores, axis=2)  # t x grid
+        eta = np.take_along_axis(scores, j[..., None], axis=2)[..., 0]
+        r = np.take_along_axis(self.rho, j[..., None], axis=1)  # t x grid x v
+        s = scores - r * eta[..., None]
         one = 1.0 - r
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = s / one
-        lo = np.where(one > 1e-10, ratio, -np.inf).max(axis=1)
-        hi = np.minimum(np.where(one < -1e-10, ratio, np.inf).min(axis=1), self.lf_cv)
-        sd = self.sd[j]
+        lo = np.where(one > 1e-10, ratio, -np.inf).max(axis=2)
+        hi = np.minimum(np.where(one < -1e-10, ratio, np.inf).min(axis=2), self.lf_cv[:, None])
+        sd = np.take_along_axis(self.sd, j, axis=1)
         a2 = (self.alpha - self.kappa) / (1 - self.kappa)
         ok = lo < hi
-        cv = np.full(len(theta), np.inf)
+        cv = np.full(eta.shape, np.inf)
         cv[ok] = sd[ok] * truncnorm_quantile(1 - a2, lo[ok] / sd[ok], hi[ok] / sd[ok])
-        return (eta <= self.lf_cv) & (eta <= cv)
+        return ((eta <= self.lf_cv[:, None]) & (eta <= cv)).any(axis=0)
 
 
-def _rm_test(es: EventStudyEstimates, l: np.ndarray, mbar: float, s: int, positive: bool,
-             alpha: float, draws: np.ndarray) -> _ConditionalTest:
-    """The test for one :math:`(s, \\pm)`; ``draws`` are :math:`N(0, \\Sigma)` draws of
-    :math:`\\hat\\beta - \\beta` (one a row) for the least-favourable critical value."""
-    a_full = rm_constraints(es.n_pre, es.n_post, mbar, s, positive)
+def _rm_tests(es: EventStudyEstimates, l: np.ndarray, mbar: float, alpha: float, draws: np.ndarray) -> _ConditionalTests:
+    """The tests for every location ``s`` and sign of the largest pre-period change; ``draws`` are
+    :math:`N(0, \\Sigma)` draws of :math:`\\hat\\beta - \\beta` (one a row) for the least-favourable
+    critical values."""
     post = slice(es.n_pre, None)
-    if es.n_post > 1:  # post-period moments only (the R package's default with nuisance parameters)
-        a_full = a_full[np.any(a_full[:, post] != 0, axis=1)]
     # tau = Gamma^{-1} (theta, nuisance): Gamma has l as its first row
-    ginv = np.linalg.inv(_completion(l))
-    a_post = a_full[:, post]
-    sigma_y = a_full @ es.sigma @ a_full.T
-    rays = _cone_rays(tuple(map(float, l)), es.n_post) if es.n_post > 1 else np.eye(len(a_full))
-    vertices = rays / (rays @ np.sqrt(np.clip(np.diag(sigma_y), 1e-300, None)))[:, None]
+    ginv0 = np.linalg.inv(_completion(l))[:, 0]
+    parts = {k: [] for k in ("y0", "a", "vertices", "rho", "sd", "lf")}
     kappa = alpha / 10
-    sg = vertices @ sigma_y
-    var = np.clip(np.einsum("ij,ij->i", sg, vertices), 1e-300, None)
-    lf = float(np.quantile((draws @ a_full.T @ vertices.T).max(axis=1), 1 - kappa)) if len(vertices) else np.inf
-    return _ConditionalTest(a_full @ es.betahat, a_post @ ginv[:, 0], vertices, (sg @ vertices.T) / var[:, None],
-                            np.sqrt(var), lf, alpha, kappa)
+    for s in range(es.n_pre):
+        for positive in (True, False):
+            a_full = rm_constraints(es.n_pre, es.n_post, mbar, s, positive)
+            if es.n_post > 1:  # post-period moments only (the R package's default with nuisance parameters)
+                a_full = a_full[np.any(a_full[:, post] != 0, axis=1)]
+            rays = _cone_rays(tuple(map(float, l)), es.n_post) if es.n_post > 1 else np.eye(len(a_full))
+            sigma_y = a_full @ es.sigma @ a_full.T
+            vertices = rays / (rays @ np.sqrt(np.clip(np.diag(sigma_y), 1e-300, None)))[:, None]
+            sg = vertices @ sigma_y
+            var = np.clip(np.einsum("ij,ij->i", sg, vertices), 1e-300, None)
+            parts["y0"].append(a_full @ es.betahat)
+            parts["a"].append(a_full[:, post] @ ginv0)
+            parts["vertices"].append(vertices)
+            parts["rho"].append((sg @ vertices.T) / var[:, None])
+            parts["sd"].append(np.sqrt(var))
+            parts["lf"].append(float(np.quantile((draws @ a_full.T @ vertices.T).max(axis=1), 1 - kappa))
+                               if len(vertices) else np.inf)
+    return _ConditionalTests(*(np.array(parts[k]) for k in ("y0", "a", "vertices", "rho", "sd", "lf")), alpha, kappa)
 
 
 def _completion(l: np.ndarray) -> np.ndarray:
@@ -288,7 +297,8 @@ def lf_draws(es: EventStudyEstimates, sims: int = 1000, seed: int = 0) -> np.nda
 
 
 def rm_interval(es: EventStudyEstimates, l: np.ndarray, mbar: float, alpha: float = ALPHA,
-                n_grid: int = 301, sims: int = 1000, seed: int = 0) -> tuple[float, float]:
+                n_grid: int = 301, sims: int = 1000, seed: int = 0,
+                draws: np.ndarray | None = None) -> tuple[float, float]:
     """Robust confidence set for :math:`\\theta = l'\\tau` under :math:`\\Delta^{RM}(\\bar M)`
     (conditional-hybrid, united over the location and sign of the largest pre-period change).
 
@@ -297,19 +307,14 @@ def rm_interval(es: EventStudyEstimates, l: np.ndarray, mbar: float, alpha: floa
     For each :math:`(s, \\pm)`, :math:`H_0: \\theta = \\bar\\theta` is tested through the moments
     :math:`A(\\hat\\beta - (0, \\tau)) \\le 0` with :math:`\\tau = \\Gamma^{-1}(\\bar\\theta, \\tilde\\tau)`; the
     set is the union of the accepted :math:`\\bar\\theta` (reported as its smallest and largest value,
-    as the R package does).
+    as the R package does). ``draws``: :func:`lf_draws` of ``es``, if already made (the same for
+    every target and Mbar).
     """
     if mbar < 0:
         raise ValueError(f"Mbar must be >= 0, got {mbar}")
     l = np.asarray(l, float)
-    draws = lf_draws(es, sims, seed)
-    tests = [_rm_test(es, l, mbar, s, pos, alpha, draws) for s in range(es.n_pre) for pos in (True, False)]
-
-    def accepts(theta):
-        out = np.zeros(np.atleast_1d(theta).shape, bool)
-        for t in tests:
-            out |= t.accepts(theta)
-        return out
+    draws = lf_draws(es, sims, seed) if draws is None else draws
+    accepts = _rm_tests(es, l, mbar, alpha, draws).accepts
     post = slice(es.n_pre, None)
     est = float(l @ es.betahat[post])
     sd = float(np.sqrt(l @ es.sigma[post, post] @ l))

@@ -515,17 +515,18 @@ def honest_summary(fit: FitResult, targets=HONEST_POST) -> dict:
     out = {"pre": [f"k={k}" for k in HONEST_PRE], "post": [f"k={k}" for k in HONEST_POST],
            "mbar_grid": list(MBAR_GRID), "m_grid": list(M_GRID), "by_k": {}}
     z = stats.norm.ppf(1 - ALPHA / 2)
+    draws = hd.lf_draws(es)
     for k in targets:
         l = es.target(HONEST_POST.index(k))
         lo, hi = hd.original_interval(es, l)
-        rm = [dict(zip(("lo", "hi"), hd.rm_interval(es, l, mb)), mbar=mb) for mb in MBAR_GRID]
+        rm = [dict(zip(("lo", "hi"), hd.rm_interval(es, l, mb, draws=draws)), mbar=mb) for mb in MBAR_GRID]
         sd = [{"m": m, **{x: r[x] for x in ("lo", "hi", "estimate")}} for m in M_GRID
               for r in [hd.sd_flci(es, l, m)]]
         out["by_k"][f"k={k}"] = {"estimate": float(l @ es.betahat[es.n_pre:]), "original": {"lo": lo, "hi": hi},
                                  "relative_magnitudes": rm, "smoothness": sd}
     l0 = es.target(0)
     k0 = out["by_k"]["k=0"]
-    out["breakdown_mbar_k0"] = hd.breakdown(lambda x: hd.rm_interval(es, l0, x), 5.0, tol=0.01,
+    out["breakdown_mbar_k0"] = hd.breakdown(lambda x: hd.rm_interval(es, l0, x, draws=draws), 5.0, tol=0.01,
                                             known={r["mbar"]: (r["lo"], r["hi"]) for r in k0["relative_magnitudes"]})
     out["breakdown_m_k0"] = hd.breakdown(lambda x: (lambda r: (r["lo"], r["hi"]))(hd.sd_flci(es, l0, x)), 10.0,
                                          tol=0.01, known={r["m"]: (r["lo"], r["hi"]) for r in k0["smoothness"]})
