@@ -42,7 +42,6 @@ def time_run_models(root: Path, repeat: int) -> dict:
 def time_parts() -> dict:
     """Wall and CPU seconds of each model family, in this process (imports already paid)."""
     from .derived import load_derived
-    from .models.event_study import fit_event_studies
     from .models.inspection import fit_inspection_models
     from .models.multiverse import run_multiverse
     from .models.reverse import fit_reverse
@@ -51,8 +50,7 @@ def time_parts() -> dict:
     panel, insp = load_derived()
     parts = {}
     for name, fn in [("inspection models", lambda: fit_inspection_models(insp, panel)),
-                     ("event studies, previous design", lambda: fit_event_studies(panel)),
-                     ("reverse event study (TWFE + Callaway-Sant'Anna, serial)", lambda: fit_reverse(panel, insp)),
+                     ("reverse event study (TWFE, Callaway-Sant'Anna, honest bounds)", lambda: fit_reverse(panel, insp)),
                      ("multiverse (all specifications)", lambda: run_multiverse(panel, insp)),
                      ("all models in-process", lambda: fit_all(panel, insp))]:
         w, c = time.perf_counter(), time.process_time()

@@ -39,8 +39,8 @@ CHAPTER_CELLS = {
              "hausman(ModelSpec('fe_twoway','grade_num',PRESSURE,'demand + population'), ModelSpec('random','grade_num',PRESSURE,'demand + population'), mp)\n",
     "inspections": "from analysis.derived import load_derived\nfrom analysis.models.inspection import fit_inspection_models\n"
                    "p,i=load_derived(); fit_inspection_models(i,p)\n",
-    "reverse": "from analysis.derived import load_derived\nfrom analysis.models.event_study import fit_event_studies\n"
-               "p,i=load_derived(); fit_event_studies(p)\n",
+    "reverse": "from analysis.derived import load_derived\nfrom analysis.models.reverse import fit_reverse\n"
+               "p,i=load_derived(); fit_reverse(p, i)\n",
     "robustness": "from analysis.derived import load_derived\nfrom analysis.models.multiverse import run_multiverse\n"
                   "p,i=load_derived(); run_multiverse(p, i)\n",
 }

@@ -25,7 +25,6 @@ import pandas as pd
 
 from . import __version__, paths
 from .derived import load_derived
-from .models.event_study import fit_event_studies
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
@@ -65,10 +64,10 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         from concurrent.futures import ProcessPoolExecutor
         executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
-        # worker: the forward design (about 2 s); this process: the panel, inspection,
-        # multiverse, replication, reverse-design and previous event-study fits (about 2 s)
+        # worker: the forward design (about 2 s) and the reverse design's named choices; this
+        # process: the panel, inspection, multiverse, replication and primary reverse fits
         forward = executor.submit(fit_forward_all, insp, panel) if executor is not None else None
-        collect_reverse = start_reverse(panel, insp)
+        collect_reverse = start_reverse(panel, insp, executor)
         return _fit_rest(panel, insp, mp, collect_reverse, None, forward)
     finally:
         if executor is not None:
@@ -95,8 +94,6 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
     mv = run_multiverse(panel, insp)
-    # previous event-study design (census-year dating), kept for comparison
-    fits.extend(events_old.result() if events_old is not None else fit_event_studies(panel))
     # inspection level, census before fieldwork
     forward = forward_future.result() if forward_future is not None else fit_forward_all(insp, panel)
     replication = replicate_all(insp, panel)

@@ -16,7 +16,6 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from analysis.models.event_study import event_dummies, event_years, fit_event_study
 from analysis.models.inspection import (ame_good_or_better, fit_ordered_logit, inspection_design,
                                         prepare_inspections)
 from analysis.models.panel import design, fit_linearmodels, fit_panel, hausman
@@ -189,27 +188,6 @@ def test_ame_matches_finite_difference_of_predicted_probabilities(data):
         p_up = res.model.predict(params, exog=up.to_numpy())[:, :2].sum(axis=1).mean()
         p_dn = res.model.predict(params, exog=down.to_numpy())[:, :2].sum(axis=1).mean()
         assert ame[j] == pytest.approx((p_up - p_dn) / (2 * h), rel=1e-5)
-
-
-def test_event_study_equals_dummy_regression(data):
-    panel, _, mp = data
-    res = fit_event_study(panel, "agency_rate", "inadequate")
-    df = mp.dropna(subset=["agency_rate"])
-    d = event_dummies(df, event_years(mp, "inadequate"))
-    d = d.loc[:, d.sum() > 0]
-    fe = pd.get_dummies(df[["la_code", "year"]].astype(str), drop_first=True, dtype=float)
-    X = sm.add_constant(pd.concat([d, fe], axis=1))
-    ols = sm.OLS(df["agency_rate"], X).fit()
-    np.testing.assert_allclose(res.coefs["estimate"].to_numpy(), ols.params[d.columns].to_numpy(), atol=COEF_TOL)
-
-
-def test_event_years_are_transitions(data):
-    _, _, mp = data
-    ev = event_years(mp, "inadequate")
-    p = mp.set_index(["la_code", "year"])["grade_num"]
-    for la, year in ev.items():
-        assert p[(la, year)] == 4 and p[(la, year - 1)] != 4 and not np.isnan(p[(la, year - 1)])
-    assert len(ev) >= 10
 
 
 @pytest.mark.parametrize("bad, message", [

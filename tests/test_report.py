@@ -120,7 +120,7 @@ def test_pdf_has_version_and_key_numbers_from_results(pdf_text, results):
         str(_model(results, "ologit_logodds")["stats"]["nobs"]),
         f"{100 * _model(results, 'ologit_ame_good')['coefficients']['agency_rate']['estimate']:.2f}",
         str(results["spec_curve"]["n_fitted"]),
-        f"{_model(results, 'event_inadequate_agency_rate')['coefficients']['k=0']['estimate']:.1f}",
+        f"{_model(results, 'rev_cs_never_absorbing_agency_rate')['coefficients']['k=0']['estimate']:.1f}",
     ]
     for number in expected:
         assert number in text, f"{number} (from results.json) not in the PDF"

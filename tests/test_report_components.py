@@ -168,21 +168,6 @@ def test_alt_text_of_scatter_matches_the_data(derived):
     assert abs(r - np.corrcoef(means["caseload"], means["agency_rate"])[0, 1]) <= 0.005
 
 
-def test_alt_text_of_event_study_matches_results(results):
-    res, _ = results
-    text = figures.alt_event_study(res)
-    models = {m["model_id"]: m for m in res["models"]}
-    for kind, phrase in (("inadequate", "a move to Inadequate"), ("upgrade", "an upgrade")):
-        part = re.search(f"One year after {phrase}: " + r"(.*?)\.(?: |$)", text).group(1)
-        k1 = {}
-        for o, word in (("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"), ("turnover_rate", "turnover rate")):
-            claimed = float(re.search(word + r" " + NUM + " pp", part).group(1))
-            k1[word] = models[f"event_{kind}_{o}"]["coefficients"]["k=1"]["estimate"]
-            assert abs(claimed - k1[word]) <= 0.05 + 1e-9
-        largest = max(k1, key=lambda w: abs(k1[w]))
-        assert f"largest change is in {largest}" in part
-
-
 # the specification curve's alt text: tests/test_spec_curve.py
 
 
@@ -191,7 +176,7 @@ def test_alt_texts_are_attribute_safe(derived, results):
     res, curve = results
     alts = figures.alt_texts(panel, res, curve)
     assert set(alts) == {"fig_trends", "fig_by_rating", "fig_la_variation", "fig_panel_coefs",
-                         "fig_event_study", "fig_spec_agency", "fig_spec_caseload", "fig_spec_vacancy",
+                         "fig_spec_agency", "fig_spec_caseload", "fig_spec_vacancy",
                          "fig_spec_turnover"}
     assert all('"' not in a and len(a) > 60 for a in alts.values())
 
@@ -663,7 +648,6 @@ def _drawn_figures(results, derived, monkeypatch, tmp_path):
     figures.fig_by_rating(panel)
     figures.fig_la_variation(panel)
     figures.fig_panel_coefficients(res)
-    figures.fig_event_study(res)
     figures_reverse.fig_reverse_event(res)
     curve = pd.read_csv(paths.ROOT / "report" / "outputs" / "results" / "multiverse.csv")
     for term in figures.SPEC_TERMS:
@@ -710,7 +694,7 @@ def test_estimator_figures_use_the_estimator_palette_not_the_grade_colours(drawn
     from matplotlib.colors import to_hex
     grade = set(palette.grade_colours())
     allowed = {c.lower() for c in palette.ESTIMATOR_COLOURS}
-    for name in ("fig-panel-coefs", "fig-event-study", "fig-reverse-event"):
+    for name in ("fig-panel-coefs", "fig-reverse-event"):
         marked = [(to_hex(line.get_color()), line.get_marker()) for ax in drawn[name].axes
                   for line in ax.get_lines() if line.get_marker() not in (None, "None", "", " ", "|", "_")]
         used = {c for c, _ in marked}  # ("|" and "_": error-bar caps)
@@ -733,41 +717,49 @@ def test_hex_credit_is_given_once_in_the_text_not_in_the_images(drawn, derived):
 def test_alt_text_of_reverse_event_study_matches_results(results):
     from analysis.outputs import figures_reverse
     res, _ = results
-    text = figures_reverse.alt_reverse_event(res)
     models = {m["model_id"]: m for m in res["models"]}
+    honest = res["reverse"]["honest"]
+    mbar = res["reverse"]["benchmarks"]["mbar"]
 
-    def problems(text):
+    def problems(text, outcomes):
         out = []
-        for o, word in (("agency_rate", "agency rate"), ("vacancy_rate", "vacancy rate"),
-                        ("turnover_rate", "turnover rate")):
-            part = re.search(word + r": (.*?)(?:;|\.$)", text)
+        for o in outcomes:
+            word = figures_reverse.TITLES[o].split(" (")[0].lower()
+            unit = "log points" if o.startswith("log_") else "pp"
+            part = re.search(re.escape(word) + r": (.*?)(?:\); |\)\.$)", text)
             if not part:
                 out.append(f"no claim for {word}")
                 continue
-            for est, mid in (("TWFE", "rev_twfe_absorbing_"), ("Callaway-Sant'Anna", "rev_cs_never_absorbing_")):
-                hit = re.search(re.escape(est) + " " + NUM + r" pp at k = -4 and " + NUM
-                                + r" pp at k = 0 \(interval (excluding|including) zero\)", part.group(1))
-                co = models[mid + o]["coefficients"]
-                if not hit:
-                    out.append(f"no claim for {word} {est}")
-                    continue
-                if abs(float(hit.group(1)) - co["k=-4"]["estimate"]) > 0.05 + 1e-9:
-                    out.append(f"{word} {est} k=-4")
-                if abs(float(hit.group(2)) - co["k=0"]["estimate"]) > 0.05 + 1e-9:
-                    out.append(f"{word} {est} k=0")
-                excl = co["k=0"]["ci_low"] > 0 or co["k=0"]["ci_high"] < 0
-                if (hit.group(3) == "excluding") != excl:
-                    out.append(f"{word} {est}: interval claim")
+            hit = re.search(NUM + f" {unit} at k = -4 and " + NUM + f" {unit} at k = 0 \\(95% interval (excluding|including) "
+                            f"zero; relative-magnitudes interval with M̄ = {mbar:g} from " + NUM + " to " + NUM
+                            + r", (excluding|including) zero", part.group(1))
+            if not hit:
+                out.append(f"no numbers for {word}")
+                continue
+            co = models[f"rev_cs_never_absorbing_{o}"]["coefficients"]
+            rm = next(r for r in honest[f"rev_cs_never_absorbing_{o}"]["by_k"]["k=0"]["relative_magnitudes"]
+                      if r["mbar"] == mbar)
+            for got, want in ((hit.group(1), co["k=-4"]["estimate"]), (hit.group(2), co["k=0"]["estimate"]),
+                              (hit.group(4), rm["lo"]), (hit.group(5), rm["hi"])):
+                if abs(float(got) - want) > 0.05 + 1e-9:
+                    out.append(f"{word}: {got} vs {want:.2f}")
+            for claim, lo, hi in ((hit.group(3), co["k=0"]["ci_low"], co["k=0"]["ci_high"]), (hit.group(6), rm["lo"], rm["hi"])):
+                if (claim == "excluding") != (lo > 0 or hi < 0):
+                    out.append(f"{word}: interval claim")
         return out
 
-    assert problems(text) == []
-    flipped = text.replace("excluding zero", "@").replace("including zero", "excluding zero").replace("@", "including zero")
-    assert problems(flipped), "a wrong claim about the interval must be caught"
-    hit = re.search(r"TWFE (-?\d+\.\d) pp at k = -4", text)
-    assert problems(text.replace(hit.group(0), f"TWFE {float(hit.group(1)) + 0.3:.1f} pp at k = -4", 1))
-    # the report uses the computed alt text, not a hand-written one
+    for fn, outcomes in ((figures_reverse.alt_reverse_event, figures_reverse.RATES),
+                         (figures_reverse.alt_reverse_decomposition, figures_reverse.DECOMPOSITION)):
+        text = fn(res)
+        assert problems(text, outcomes) == [], problems(text, outcomes)
+        flipped = text.replace("excluding zero", "@").replace("including zero", "excluding zero").replace("@", "including zero")
+        assert problems(flipped, outcomes), "a wrong claim about the interval must be caught"
+        hit = re.search(r"(-?\d+\.\d) (pp|log points) at k = -4", text)
+        assert problems(text.replace(hit.group(0), f"{float(hit.group(1)) + 0.3:.1f} {hit.group(2)} at k = -4", 1), outcomes)
+    # the report uses the computed alt texts, not hand-written ones
     qmd = (paths.ROOT / "report" / "reverse.qmd").read_text(encoding="utf-8")
     assert 'fig-alt="{{< var alt.fig_reverse_event >}}"' in qmd
+    assert 'fig-alt="{{< var alt.fig_reverse_decomposition >}}"' in qmd
 
 
 def map_alt_problems(alt: str, values: pd.Series, names: pd.Series) -> list[str]:

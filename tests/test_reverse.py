@@ -1,5 +1,7 @@
-"""Reverse-direction event study: timing, clean controls, and the staggered estimator checked by
-hand-computed 2x2 difference-in-differences on a synthetic panel with a known effect."""
+"""Reverse-direction event study: timing, clean controls, event hygiene and counts, the vacancy
+decomposition, the staggered estimator checked by hand-computed 2x2 difference-in-differences and
+against ``differences`` on every frame of the design, and the honest bounds on a simulation with
+a known effect and a known linear pre-trend."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.derived import load_derived
-from analysis.models.event_study import event_years
+from analysis.models import reverse as rev
 from analysis.models.reverse import (TimingError, check_clean_controls, check_reverse_timing, event_frame,
                                      first_census_after, fit_callaway_santanna, fit_twfe, inadequate_events)
 from analysis.models.spec import prepare_panel
@@ -55,17 +57,16 @@ def test_no_control_la_is_ever_inadequate_in_the_window(data):
     assert len(first_bad) > 20 and not set(first_bad) & set(frame["la_code"])
 
 
-def test_old_event_controls_are_caught(data):
-    """The previous design's controls (LAs without a census-year transition) include LAs rated
-    Inadequate: the check must reject them."""
+def test_unclean_controls_are_caught(data):
+    """The previous design used LAs rated Inadequate from their first observation as controls:
+    the check must reject such a frame."""
     panel, insp, events = data
-    mp = prepare_panel(panel)
-    old_treated = set(event_years(mp, "inadequate").index)
-    frame = mp[["la_code", "year", "agency_rate"]].dropna().copy()
-    frame["cohort"] = frame["la_code"].map(event_years(mp, "inadequate")).astype(float)
-    assert not old_treated & set(frame.loc[frame["cohort"].isna(), "la_code"])
+    frame = event_frame(panel, events, "agency_rate")
+    first_bad = events.table.index[events.table["status"] == rev.EXCLUDED_FIRST_INADEQUATE]
+    extra = prepare_panel(panel)
+    extra = extra[extra["la_code"].isin(first_bad)][["la_code", "year", "agency_rate"]].dropna().assign(cohort=np.nan)
     with pytest.raises(TimingError, match="control LA"):
-        check_clean_controls(frame, insp)
+        check_clean_controls(pd.concat([frame, extra], ignore_index=True), insp)
 
 
 def synthetic_panel(seed=1, effect=3.0):

@@ -218,22 +218,57 @@ def test_sources_have_distinct_names_and_their_hashes_only_in_the_appendix(built
     assert not re.search(r"commit|\.parquet|odileeds|bds_long", built["tbl-sources"])
 
 
+def _grouped(rows: list[list[str]]) -> dict[str, dict[str, list[str]]]:
+    """Rows under heading rows (a label and empty cells): heading -> {row label: cells}; fails on a
+    row label repeated within a group."""
+    current = None
+    groups: dict[str | None, dict[str, list[str]]] = {None: {}}
+    for r in rows:
+        if all(c == "" for c in r[1:]):
+            current = r[0]
+            assert current not in groups, f"heading {current!r} repeated"
+            groups[current] = {}
+            continue
+        assert r[0] not in groups[current], f"row label {r[0]!r} repeated under {current!r}"
+        groups[current][r[0]] = r[1:]
+    return groups
+
+
 def test_reverse_event_table_shows_every_event_time(built):
     results = json.loads((paths.ROOT / "report/outputs/results/results.json").read_text())
     header, _, rows = parse(built["tbl-reverse-event"])
-    shown = {(r[0], r[1]): r[2:] for r in rows}
+    groups = _grouped(rows)
     caption = next(ln for ln in (paths.ROOT / "report/reverse.qmd").read_text().splitlines() if "{#tbl-reverse-event}" in ln)
-    for outcome in tables_reverse.OUTCOMES:
-        name = tables.MEASURE_LABELS[outcome].split(" (")[0]
+    assert list(groups) == [None, *[f"{tables_reverse.NAMES[o]} (pp)" for o in tables_reverse.RATES]]
+    for outcome in tables_reverse.RATES:
+        shown = groups[f"{tables_reverse.NAMES[outcome]} (pp)"]
         for j, (_, pattern) in enumerate(tables_reverse.DESIGNS):
             m = next(m for m in results["models"] if m["model_id"] == pattern.format(outcome))
             ks = tables_reverse.event_times(m)
             for k in range(-4, 5):
-                cell = shown[(name, tables_reverse.k_label(k))][j]
+                cell = shown[tables_reverse.k_label(k)][j]
                 assert cell == "reference" if k == -1 else (cell != "–") == (k in ks), (pattern, k, cell)
             if min(ks) < -4 or max(ks) > 4:  # estimated but not shown: the caption says so
                 assert "not shown" in caption and "outside k = −4 to k = +4" in caption
-    assert header[2:] == [label for label, _ in tables_reverse.DESIGNS]
+    assert header[1:] == [label for label, _ in tables_reverse.DESIGNS]
+
+
+def test_reverse_tables_group_rows_instead_of_repeating_labels(built):
+    """Every reverse table: no row label repeated within a group (heading rows group them), and
+    the design counts add up in each column; the check catches a repeated label."""
+    for name in ("tbl-reverse-event", "tbl-reverse-honest", "tbl-reverse-honest-decomposition",
+                 "tbl-reverse-design", "tbl-reverse-sample", "tbl-reverse-decomposition", "tbl-reverse-choices"):
+        _grouped(parse(built[name])[2])
+    with pytest.raises(AssertionError, match="repeated"):
+        _grouped([["Agency", "1"], ["Agency", "2"]])
+    _, _, rows = parse(built["tbl-reverse-design"])
+    body = {r[0]: r[1:] for r in rows}
+    start = [r[0] for r in rows].index("Excluded") + 1
+    for j in range(2):
+        parts = (int(body["Treated: first move to Inadequate, after an observed better grade"][j])
+                 + int(body["Controls: never rated Inadequate in the window"][j])
+                 + sum(int(r[1 + j]) for r in rows[start:]))
+        assert parts == int(body["LAs with a graded judgement"][j])
 
 
 def test_provenance_lists_the_report_in_report_order(built):

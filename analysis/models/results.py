@@ -18,7 +18,7 @@ class FitResult:
     Attributes
     ----------
     model_id : unique, stable identifier (used by the report).
-    family : 'panel', 'inspection', 'event_study' or 'spec_curve'.
+    family : 'panel', 'inspection', 'reverse', 'forward' or 'spec_curve'.
     spec : dict describing the specification (estimator, outcome, controls, sample, ...).
     coefs : DataFrame indexed by term with :data:`COEF_COLUMNS` (``std_estimate`` is the effect
         of a one-standard-deviation change of the term, SD taken in the estimation sample).

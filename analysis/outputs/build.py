@@ -32,11 +32,11 @@ def build() -> dict[str, str]:
     # rest, the maps and the tables (two cores; each figure's bytes do not depend on where it is drawn)
     worker_figs = {
         "fig-trends": (figures.fig_national_trends, (panel,)),
-        "fig-event-study": (figures.fig_event_study, (results,)),
         **{name: (figures.fig_spec_curve, (curve, term)) for term, name in figures.SPEC_FIGURES.items()},
     }
     here_figs = {
         "fig-reverse-event": (figures_reverse.fig_reverse_event, (results,)),
+        "fig-reverse-decomposition": (figures_reverse.fig_reverse_decomposition, (results,)),
         "fig-by-rating": (figures.fig_by_rating, (panel,)),
         "fig-la-variation": (figures.fig_la_variation, (panel,)),
         "fig-panel-coefs": (figures.fig_panel_coefficients, (results,)),
@@ -88,6 +88,11 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
         made[name] = f"analysis/outputs/tables_forward.py::{fn.__name__}"
     for name, fn in {"tbl-reverse-event": tables_reverse.tbl_reverse_event,
                      "tbl-reverse-design": tables_reverse.tbl_reverse_design,
+                     "tbl-reverse-sample": tables_reverse.tbl_reverse_sample,
+                     "tbl-reverse-decomposition": tables_reverse.tbl_reverse_decomposition,
+                     "tbl-reverse-honest": tables_reverse.tbl_reverse_honest,
+                     "tbl-reverse-honest-decomposition": tables_reverse.tbl_reverse_honest_decomposition,
+                     "tbl-reverse-choices": tables_reverse.tbl_reverse_choices,
                      "tbl-multiverse": tables_reverse.tbl_multiverse}.items():
         (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
         made[name] = f"analysis/outputs/tables_reverse.py::{fn.__name__}"
@@ -99,6 +104,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
     v["alt"]["fig_reverse_event"] = figures_reverse.alt_reverse_event(results)
+    v["alt"]["fig_reverse_decomposition"] = figures_reverse.alt_reverse_decomposition(results)
     v["prose"] = {"nao_comparison": prose.nao_comparison(panel)}
     v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}

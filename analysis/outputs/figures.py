@@ -184,48 +184,6 @@ def fig_panel_coefficients(results: dict):
     return save_checked(fig, "fig-panel-coefs")
 
 
-EVENT_OUTCOMES = ["agency_rate", "vacancy_rate", "turnover_rate"]
-#: event kinds, each with a colour and marker of the estimator palette (a grade colour would read
-#: as the grade itself: an upgrade need not be to Outstanding)
-EVENT_KINDS = {kind: (label, *style) for (kind, label), style in
-               zip({"inadequate": "Move to Inadequate", "upgrade": "Upgrade"}.items(), estimator_styles(2))}
-
-
-def _event_series(results: dict, kind: str, outcome: str) -> pd.DataFrame:
-    co = model(results, f"event_{kind}_{outcome}")["coefficients"]
-    ks = sorted([int(k[2:]) for k in co] + [-1])
-    return pd.DataFrame({"k": ks,
-                         "est": [0.0 if k == -1 else co[f"k={k}"]["estimate"] for k in ks],
-                         "lo": [0.0 if k == -1 else co[f"k={k}"]["ci_low"] for k in ks],
-                         "hi": [0.0 if k == -1 else co[f"k={k}"]["ci_high"] for k in ks]})
-
-
-def fig_event_study(results: dict):
-    """Workforce measures in the years around a change of grade (event study, LA + year effects).
-
-    Left column: a move to Inadequate; right column: an upgrade; rows: agency, vacancy, turnover
-    (two panels a row, so that the text stays readable on a phone).
-    """
-    phone_theme()
-    fig, axes = plt.subplots(3, 2, figsize=(5.5, 7.0), sharex=True)
-    for c, (kind, (label, colour, marker)) in enumerate(EVENT_KINDS.items()):
-        for r, outcome in enumerate(EVENT_OUTCOMES):
-            s = _event_series(results, kind, outcome)
-            ax = axes[r, c]
-            ax.fill_between(s["k"], s["lo"], s["hi"], alpha=0.15, color=colour, lw=0)
-            ax.plot(s["k"], s["est"], marker=marker, ms=4, color=colour)
-            ax.axhline(0, color="0.3", lw=0.8)
-            ax.axvline(-0.5, color="0.5", ls="--", lw=0.8)
-            ax.set_xticks([-4, -2, 0, 2, 4])
-            if r == 0:
-                ax.set_title(label)
-            if c == 0:
-                ax.set_ylabel(f"{SHORT[outcome]}\npp vs year −1")
-    fig.supxlabel("Years since the grade changed (ends pooled)")
-    fig.tight_layout()
-    return save_checked(fig, "fig-event-study")
-
-
 #: the workforce measures of the multiverse, one figure each, in report order (agency use, the
 #: headline, first) with the label of each figure
 SPEC_TERMS = ["agency_rate", "caseload", "vacancy_rate", "turnover_rate"]
@@ -531,18 +489,6 @@ def alt_panel_coefficients(results: dict) -> str:
             "worse grade. " + "; ".join(parts) + ".")
 
 
-def alt_event_study(results: dict) -> str:
-    parts = []
-    events = {"inadequate": "a move to Inadequate", "upgrade": "an upgrade"}
-    for kind, label in events.items():
-        s = {o: _event_series(results, kind, o).set_index("k")["est"] for o in EVENT_OUTCOMES}
-        one = ", ".join(f"{SHORT[o].lower()} {_n(s[o].loc[1])} pp" for o in EVENT_OUTCOMES)
-        biggest = max(EVENT_OUTCOMES, key=lambda o: abs(s[o].loc[1]))
-        parts.append(f"One year after {label}: {one}; the largest change is in {SHORT[biggest].lower()}")
-    return ("Six line charts of agency, vacancy and turnover rates relative to the year before a change of "
-            "grade, with 95% intervals. " + ". ".join(parts) + ".")
-
-
 #: plain words for the multiverse's choice dimensions (keys of ``results.json["multiverse"]["choices"]``)
 CHOICE_WORDS = {"estimator": "estimator", "outcome": "outcome coding", "timing": "timing",
                 "controls": "controls", "sample": "sample"}
@@ -606,7 +552,6 @@ def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[s
         "fig_by_rating": alt_by_rating(panel),
         "fig_la_variation": alt_la_variation(panel),
         "fig_panel_coefs": alt_panel_coefficients(results),
-        "fig_event_study": alt_event_study(results),
         **{SPEC_FIGURES[t].replace("-", "_"): alt_spec_curve(curve, t) for t in SPEC_TERMS},
     }
     bad = [k for k, v in out.items() if '"' in v or "\n" in v]

@@ -33,8 +33,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
     fd = model(results, "panel_first_difference_grade_num")
     ame = model(results, "ologit_ame_good")["coefficients"]
     orr = model(results, "ologit_odds_ratio")["coefficients"]
-    ev_ag = model(results, "event_inadequate_agency_rate")
-    ev_up = model(results, "event_upgrade_agency_rate")
     sc = results["spec_curve"]
     hz = results["hausman"]["grade_num"]
     v = {
@@ -79,16 +77,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "ame_caseload_pp": fmt(100 * ame["caseload"]["estimate"], 2),
             "ame_caseload_lo": fmt(100 * ame["caseload"]["ci_low"], 2),
             "ame_caseload_hi": fmt(100 * ame["caseload"]["ci_high"], 2),
-        },
-        "event": {
-            "n_inadequate": str(ev_ag["stats"]["n_events"]),
-            "n_upgrade": str(ev_up["stats"]["n_events"]),
-            "agency_k0": fmt(ev_ag["coefficients"]["k=0"]["estimate"], 1),
-            "agency_k1": fmt(ev_ag["coefficients"]["k=1"]["estimate"], 1),
-            "agency_km3": fmt(ev_ag["coefficients"]["k=-3"]["estimate"], 1),
-            "agency_pre_p": fmt_p(ev_ag["stats"]["pre_trend_wald"]["p_value"]),
-            "upgrade_k3": fmt(ev_up["coefficients"]["k=3"]["estimate"], 1),
-            "upgrade_pre_p": fmt_p(ev_up["stats"]["pre_trend_wald"]["p_value"]),
         },
         "sc": {
             "n_specs": str(sc["n_specifications"]), "n_fitted": str(sc["n_fitted"]),
