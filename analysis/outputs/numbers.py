@@ -35,7 +35,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
     orr = model(results, "ologit_odds_ratio")["coefficients"]
     ev_ag = model(results, "event_inadequate_agency_rate")
     ev_up = model(results, "event_upgrade_agency_rate")
-    sc = results["spec_curve"]
     hz = results["hausman"]["grade_num"]
     v = {
         "build": build_info(),
@@ -89,13 +88,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "agency_pre_p": fmt_p(ev_ag["stats"]["pre_trend_wald"]["p_value"]),
             "upgrade_k3": fmt(ev_up["coefficients"]["k=3"]["estimate"], 1),
             "upgrade_pre_p": fmt_p(ev_up["stats"]["pre_trend_wald"]["p_value"]),
-        },
-        "sc": {
-            "n_specs": str(sc["n_specifications"]), "n_fitted": str(sc["n_fitted"]),
-            "n_not_identified": str(sc["n_not_identified"]),
-            **{f"{t}_{k}": (f"{100 * b[k]:.0f}%" if k.startswith("share") else fmt(b[k], 3))
-               for t, b in sc["by_term"].items() for k in ("median_worse_rating_std", "share_positive",
-                                                            "share_significant_5pct")},
         },
     }
     return v
