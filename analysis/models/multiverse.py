@@ -31,8 +31,8 @@ effect, so that the grade and the two probabilities compare):
 
 .. math::
 
-    \text{effect}_j = \frac{\sigma\, \mathrm{AME}_j\, \mathrm{SD}(x_j)}{\mathrm{SD}(y)},\qquad
-    \sigma = +1 \text{ (grade, Inadequate)}, -1 \text{ (Good or better)}.
+    \\text{effect}_j = \\frac{\\sigma\\, \\mathrm{AME}_j\\, \\mathrm{SD}(x_j)}{\\mathrm{SD}(y)},\\qquad
+    \\sigma = +1 \\text{ (grade, Inadequate)}, -1 \\text{ (Good or better)}.
 
 For linear models the AME is the coefficient; for the logit models it is computed with
 delta-method standard errors (:mod:`analysis.models.fast_logit`), SD(x) and SD(y) taken as
@@ -74,7 +74,7 @@ from .multiverse_rules import (CHOICES, CONTROL_PARTS, ESTIMATORS, OUTCOMES, RUL
                                Spec, combinations, refusal)
 
 COLUMNS = ["spec_id", "term", "estimator", "design", "outcome", "timing", "controls", "sample", "n_obs", "n_las",
-           "n_columns", "sample_id", "estimate", "std_error", "ame", "ame_se", "sd_x", "sd_y", "effect", "effect_se",
+           "n_columns", "sample_id", "design_id", "estimate", "std_error", "ame", "ame_se", "sd_x", "sd_y", "effect", "effect_se",
            "effect_low", "effect_high", "p_value"]
 Z975 = float(stats.norm.ppf(0.975))
 
@@ -132,8 +132,10 @@ def fit_spec_linearmodels(d: Design, y: np.ndarray):
 
 
 # --------------------------------------------------------------------------- the multiverse
-def _sample_id(ids: np.ndarray) -> str:
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:12]
+def short_hash(items) -> str:
+    """First 12 hex digits of the sha256 of the items joined by newlines: ``sample_id`` (the
+    fitted inspection ids) and ``design_id`` (the column names) of a specification."""
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:12]
 
 
 def _warm(prev: dict | None, names: list[str], tail: np.ndarray | None = None) -> np.ndarray | None:
@@ -176,15 +178,20 @@ class Multiverse:
     Attributes
     ----------
     table : one row per distinct fitted specification x workforce term (:data:`COLUMNS`).
-    refused : one row per refused combination (spec_id, label, stage 'rule' or 'data', rule, detail).
-    duplicates : one row per duplicate label (spec_id, label, kept_spec_id, kept_label).
-    n_considered : number of combinations considered.
+    refused : one row per refused combination (spec_id, estimator, label, stage 'rule' or 'data',
+        rule, detail).
+    duplicates : one row per duplicate label (spec_id, estimator, label, kept_spec_id, kept_label).
+    considered : number of combinations considered, per estimator.
     """
 
     table: pd.DataFrame
     refused: pd.DataFrame
     duplicates: pd.DataFrame
-    n_considered: int
+    considered: dict[str, int]
+
+    @property
+    def n_considered(self) -> int:
+        return sum(self.considered.values())
 
 
 def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse:
@@ -199,7 +206,7 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
     for s in specs:
         rule = refusal(s)
         if rule:
-            refused.append((s.spec_id, s.label, "rule", rule, RULE_REASONS[rule]))
+            refused.append((s.spec_id, s.estimator, s.label, "rule", rule, RULE_REASONS[rule]))
             continue
         td = tds[s.timing]
         dkey = (s.estimator, s.timing, s.sample, s.controls)
@@ -210,17 +217,17 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
                 designs[dkey] = exc
         d = designs[dkey]
         if isinstance(d, DataRuleError):
-            refused.append((s.spec_id, s.label, "data", d.rule, str(d)))
+            refused.append((s.spec_id, s.estimator, s.label, "data", d.rule, str(d)))
             continue
         try:
             y = outcome_values(td, d, s.outcome)
         except DataRuleError as exc:
-            refused.append((s.spec_id, s.label, "data", exc.rule, str(exc)))
+            refused.append((s.spec_id, s.estimator, s.label, "data", exc.rule, str(exc)))
             continue
         key = d.key(s.outcome)
         if key in seen:
             kept = seen[key]
-            dups.append((s.spec_id, s.label, kept.spec_id, kept.label))
+            dups.append((s.spec_id, s.estimator, s.label, kept.spec_id, kept.label))
             continue
         d_s = dataclasses.replace(d, spec=s)
         try:
@@ -233,14 +240,14 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
             else:
                 tf = _fit_nonlinear(d_s, y, chain)
         except DataRuleError as exc:
-            refused.append((s.spec_id, s.label, "data", exc.rule, str(exc)))
+            refused.append((s.spec_id, s.estimator, s.label, "data", exc.rule, str(exc)))
             continue
         seen[key] = s
         sd_y = float(y.std(ddof=1))
         base = {"spec_id": s.spec_id, "estimator": s.estimator, "design": ESTIMATORS[s.estimator].design,
                 "outcome": s.outcome, "timing": s.timing, "controls": s.controls, "sample": s.sample,
                 "n_obs": len(d.rows), "n_las": len(d.starts), "n_columns": len(d.names),
-                "sample_id": _sample_id(d.ids), "sd_y": sd_y}
+                "sample_id": short_hash(d.ids), "design_id": short_hash(d.names), "sd_y": sd_y}
         for i, t in enumerate(TERMS):
             rows.append({**base, "term": t, "estimate": tf.estimate[i], "std_error": tf.std_error[i],
                          "ame": tf.ame[i], "ame_se": tf.ame_se[i], "sd_x": d.sd[i]})
@@ -251,32 +258,38 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
     table["effect_high"] = table["effect"] + Z975 * table["effect_se"]
     table["p_value"] = 2 * stats.norm.sf(np.abs(table["ame"] / table["ame_se"]))
     return Multiverse(table[COLUMNS],
-                      pd.DataFrame(refused, columns=["spec_id", "label", "stage", "rule", "detail"]),
-                      pd.DataFrame(dups, columns=["spec_id", "label", "kept_spec_id", "kept_label"]),
-                      len(specs))
+                      pd.DataFrame(refused, columns=["spec_id", "estimator", "label", "stage", "rule", "detail"]),
+                      pd.DataFrame(dups, columns=["spec_id", "estimator", "label", "kept_spec_id", "kept_label"]),
+                      {e: sum(s.estimator == e for s in specs) for e in ESTIMATORS})
 
 
 # --------------------------------------------------------------------------- summary
-def counts(mv: Multiverse) -> dict:
-    """Combinations considered, refused (by rule, by data rule), duplicates, distinct fitted.
+def counts(mv: Multiverse, estimator: str | None = None) -> dict:
+    """Combinations considered, refused (by rule, by data rule), duplicates, distinct fitted, for
+    every estimator or one.
 
     Notes
     -----
     considered = refused by rule + refused by a data rule + duplicates + distinct; raises
     ``ValueError`` if they do not add up or a combination is counted twice.
     """
-    distinct = mv.table["spec_id"].nunique()
-    by_stage = {stage: g["rule"].value_counts().sort_index().to_dict() for stage, g in mv.refused.groupby("stage")}
-    out = {"considered": mv.n_considered,
-           "refused_by_rule": {"total": int((mv.refused["stage"] == "rule").sum()),
+    table, refused, dups = mv.table, mv.refused, mv.duplicates
+    considered = mv.n_considered
+    if estimator is not None:
+        table, refused = table[table["estimator"] == estimator], refused[refused["estimator"] == estimator]
+        dups, considered = dups[dups["estimator"] == estimator], mv.considered[estimator]
+    distinct = table["spec_id"].nunique()
+    by_stage = {stage: g["rule"].value_counts().to_dict() for stage, g in refused.groupby("stage")}
+    out = {"considered": int(considered),
+           "refused_by_rule": {"total": int((refused["stage"] == "rule").sum()),
                                "by_rule": {r: int(by_stage.get("rule", {}).get(r, 0)) for r in RULE_REASONS}},
-           "refused_by_data": {"total": int((mv.refused["stage"] == "data").sum()),
+           "refused_by_data": {"total": int((refused["stage"] == "data").sum()),
                                "by_rule": {r: int(by_stage.get("data", {}).get(r, 0)) for r in DATA_RULES}},
-           "duplicates": int(len(mv.duplicates)), "distinct": int(distinct)}
-    ids = pd.concat([mv.refused["spec_id"], mv.duplicates["spec_id"], mv.table["spec_id"].drop_duplicates()])
+           "duplicates": int(len(dups)), "distinct": int(distinct)}
+    ids = pd.concat([refused["spec_id"], dups["spec_id"], table["spec_id"].drop_duplicates()])
     total = out["refused_by_rule"]["total"] + out["refused_by_data"]["total"] + out["duplicates"] + distinct
-    if total != mv.n_considered or ids.duplicated().any():
-        raise ValueError(f"multiverse counts do not add up: {total} counted, {mv.n_considered} considered "
+    if total != considered or ids.duplicated().any():
+        raise ValueError(f"multiverse counts do not add up: {total} counted, {considered} considered "
                          f"({int(ids.duplicated().sum())} counted twice)")
     return out
 
@@ -288,9 +301,8 @@ def _shares(g: pd.DataFrame) -> dict:
             "share_worse_among_significant": float((g.loc[sig, "effect"] > 0).mean()) if sig.any() else None}
 
 
-def summarise(mv: Multiverse) -> dict:
-    """``results.json["multiverse"]``: counts, rules, duplicate groups and, per workforce term,
-    shares by every level of every choice.
+def summarise_table(table: pd.DataFrame) -> dict:
+    """Per workforce term, shares by every level of every choice (``by_term`` of :func:`summarise`).
 
     Notes
     -----
@@ -300,39 +312,49 @@ def summarise(mv: Multiverse) -> dict:
     ``variance_share`` = between-level sum of squares / total sum of squares (one-way eta
     squared); ``moves_most`` is the choice with the largest range of medians (all effects are
     fully standardised, so the outcome codings compare). ``design`` groups the estimators into
-    pooled and within-LA designs.
+    pooled and within-LA designs; each yes/no control has a level "with" and "without".
     """
-    t = mv.table
-    groups = {}
-    for kept, g in mv.duplicates.groupby("kept_label", sort=False):
-        groups[kept] = sorted(g["label"])
-    out = {"counts": counts(mv),
-           "rules": {"capability": dict(RULE_REASONS), "data": dict(DATA_RULES)},
-           "duplicate_groups": [{"kept": k, "collapsed": v} for k, v in sorted(groups.items())],
-           "choices": {c: list(v) for c, v in CHOICES.items()},
-           "controls": dict(CONTROL_PARTS),
-           "estimators": {e: {"label": v.label, "model": v.model, "design": v.design} for e, v in ESTIMATORS.items()},
-           "scale": ("effect: average marginal effect of a one-SD change of the measure (SD over the fitted "
-                     "inspections) on the probability of the worse rating (below Good; Inadequate) or on the "
-                     "expected grade, signed so that + means a worse rating, in SDs of the outcome (fully "
-                     "standardised); ame: the same before division by the outcome's SD"),
-           "inference": "LA-clustered SEs (linearmodels' n/(n-k) for linear models, statsmodels' CRV1 for the "
-                        "logit models; delta method for the AMEs); normal p-values and 95% intervals",
-           "by_term": {}}
-    for term, g in t.groupby("term", sort=False):
+    out = {}
+    for term, g in table.groupby("term", sort=False):
         v = g["effect"]
         total = float(((v - v.mean()) ** 2).sum())
+        with_part = {p: g["controls"].str.split(" + ", regex=False).map(lambda parts, p=p: p in parts)
+                     for p in CONTROL_PARTS}
         by_choice = {}
         for c in ("estimator", "design", *[c for c in CHOICES if c != "estimator"]):
-            levels = {str(k): _shares(x) for k, x in g.groupby(c, sort=False)}
-            if c == "controls":  # each yes/no control: with and without
-                levels = {f"{p}: {yn}": _shares(g[g["controls"].str.split(" + ", regex=False).map(
-                    lambda parts, p=p: p in parts) == (yn == "with")]) for p in CONTROL_PARTS for yn in ("with", "without")}
+            if c == "controls":
+                levels = {f"{p}: {yn}": _shares(g[w == (yn == "with")])
+                          for p, w in with_part.items() for yn in ("with", "without")}
+            else:
+                levels = {str(k): _shares(x) for k, x in g.groupby(c, sort=False)}
             med = g.groupby(c)["effect"].median()
             between = float((g.groupby(c)["effect"].transform("mean") - v.mean()).pow(2).sum())
             by_choice[c] = {"levels": levels, "range_of_medians": float(med.max() - med.min()),
                             "variance_share": between / total if total > 0 else 0.0}
         most = max(CHOICES, key=lambda c: by_choice[c]["range_of_medians"])
-        out["by_term"][term] = {**_shares(g), "min": float(v.min()), "max": float(v.max()),
-                                "moves_most": most, "by_choice": by_choice}
+        out[term] = {**_shares(g), "min": float(v.min()), "max": float(v.max()),
+                     "moves_most": most, "by_choice": by_choice}
     return out
+
+
+def summarise(mv: Multiverse) -> dict:
+    """``results.json["multiverse"]``: counts (:func:`counts`), the rules, the duplicate groups
+    (which labels collapsed into which) and, per workforce term, the shares of
+    :func:`summarise_table`."""
+    groups = {}
+    for kept, g in mv.duplicates.groupby("kept_label", sort=False):
+        groups[kept] = sorted(g["label"])
+    return {"counts": counts(mv), "counts_by_estimator": {e: counts(mv, e) for e in ESTIMATORS},
+            "rules": {"capability": dict(RULE_REASONS), "data": dict(DATA_RULES)},
+            "duplicate_groups": [{"kept": k, "collapsed": v} for k, v in sorted(groups.items())],
+            "choices": {c: list(v) for c, v in CHOICES.items()},
+            "controls": dict(CONTROL_PARTS),
+            "estimators": {e: {"label": v.label, "model": v.model, "design": v.design}
+                           for e, v in ESTIMATORS.items()},
+            "scale": ("effect: average marginal effect of a one-SD change of the measure (SD over the fitted "
+                      "inspections) on the probability of the worse rating (below Good; Inadequate) or on the "
+                      "expected grade, signed so that + means a worse rating, in SDs of the outcome (fully "
+                      "standardised); ame: the same before division by the outcome's SD"),
+            "inference": "LA-clustered SEs (linearmodels' n/(n-k) for linear models, statsmodels' CRV1 for the "
+                         "logit models; delta method for the AMEs); normal p-values and 95% intervals",
+            "by_term": summarise_table(mv.table)}

@@ -313,11 +313,12 @@ def _superset_full_rank(td: TimingData, spec: Spec) -> bool:
     previous-grade choice) has full column rank: then so has every design with fewer controls,
     whose columns are a subset of its columns (cached per group)."""
     prev = "previous grade" in spec.parts
-    key = (spec.estimator, spec.sample, prev)
+    est = ESTIMATORS[spec.estimator]
+    # every control the estimator admits, and any the specification has (a design forced past a rule)
+    parts = [p for p in CONTROL_PARTS if (p != "previous grade" or prev)
+             and (p in spec.parts or not (est.absorbs_la and p in TIME_INVARIANT_CONTROLS))]
+    key = (spec.estimator, spec.sample, tuple(parts))
     if key not in td.rank_ok:
-        est = ESTIMATORS[spec.estimator]
-        parts = [p for p in CONTROL_PARTS if (p != "previous grade" or prev)
-                 and not (est.absorbs_la and p in TIME_INVARIANT_CONTROLS)]
         full = Spec(spec.spec_id, spec.estimator, spec.outcome, spec.timing, " + ".join(parts) or "none", spec.sample)
         try:
             d = build_design(td, full, check_rank=False)
