@@ -84,67 +84,83 @@ def cluster_covariance(scores: np.ndarray, info: np.ndarray, starts: np.ndarray)
 
 
 # --------------------------------------------------------------------------- binary logit
-def _logit_llf(eta: np.ndarray, y: np.ndarray) -> float:
-    # log L = sum y eta - log(1 + e^eta), computed without overflow
-    return float(np.sum(y * eta - np.logaddexp(0.0, eta)))
+def _logit_llf(eta: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """log L of each row of ``eta`` / ``y`` (m x n): sum y eta - log(1 + e^eta), without overflow."""
+    return np.sum(y * eta - np.logaddexp(0.0, eta), axis=-1)
 
 
-def fit_logit(x: np.ndarray, y: np.ndarray, starts: np.ndarray, start: np.ndarray | None = None,
-              tol: float = 1e-8, max_iter: int = 60) -> NewtonFit:
-    """Binary logit :math:`P(y=1|x) = \\Lambda(x'\\beta)` by Newton's method.
+def fit_logits(x: np.ndarray, ys: np.ndarray, starts: np.ndarray, start: np.ndarray | None = None,
+               tol: float = 1e-6, max_iter: int = 60) -> list[NewtonFit]:
+    """Binary logits :math:`P(y_r=1|x) = \\Lambda(x'\\beta_r)` of several outcomes on one design,
+    by Newton's method vectorised over the outcomes (rows of ``ys``, m x n).
 
     Notes
     -----
     Score :math:`\\sum_i x_i (y_i - p_i)`, information :math:`\\sum_i p_i(1-p_i) x_i x_i'`, step
     :math:`\\Delta = I^{-1} g`, halved until the log-likelihood does not fall (it is concave, so
-    full steps almost always do). Converged when the largest step taken is below ``tol`` (the
-    error left is of the order of its square); a fit whose
-    linear predictor exceeds :data:`SEPARATION_ETA` in absolute value is separated and reported
-    as not converged.
+    full steps almost always do). An outcome has converged when its largest step taken is below
+    ``tol`` (the error left is of the order of its square); a fit whose linear predictor exceeds
+    :data:`SEPARATION_ETA` in absolute value is separated and reported as not converged.
+    ``start`` (m x k, rows of NaN for none) is used where its log-likelihood beats zero.
     """
-    n, k = x.shape
-    beta = np.zeros(k)
-    eta = np.zeros(n)
-    llf = _logit_llf(eta, y)
-    if start is not None:  # a warm start only if it beats the zero start
-        s_eta = x @ start
-        s_llf = _logit_llf(s_eta, y)
-        if s_llf > llf:
-            beta, eta, llf = np.array(start, dtype=float), s_eta, s_llf
-    converged, it = False, 0
-    for it in range(1, max_iter + 1):
-        p = special.expit(eta)
-        w = p * (1 - p)
-        info = (x.T * w) @ x
+    ys = np.atleast_2d(ys)
+    m, k = len(ys), x.shape[1]
+    beta = np.zeros((m, k))
+    eta = np.zeros(ys.shape)
+    llf = _logit_llf(eta, ys)
+    if start is not None:  # a warm start only where it beats the zero start
+        start = np.nan_to_num(np.atleast_2d(start))
+        s_eta = start @ x.T
+        s_llf = _logit_llf(s_eta, ys)
+        better = s_llf > llf
+        beta[better], eta[better], llf[better] = start[better], s_eta[better], s_llf[better]
+    active = np.ones(m, bool)
+    converged = np.zeros(m, bool)
+    iterations = np.zeros(m, int)
+    for _ in range(max_iter):
+        rows = np.flatnonzero(active)
+        if not len(rows):
+            break
+        iterations[rows] += 1
+        p = special.expit(eta[rows])
+        info = (x.T[None, :, :] * (p * (1 - p))[:, None, :]) @ x
+        grad = (ys[rows] - p) @ x
+        for j, r in enumerate(rows):
+            try:
+                step = solve_pd(info[j], grad[j])
+            except np.linalg.LinAlgError:
+                active[r] = False
+                continue
+            for _ in range(30):
+                new = beta[r] + step
+                eta_new = x @ new
+                llf_new = float(_logit_llf(eta_new, ys[r]))
+                if llf_new >= llf[r] - 1e-12 * abs(llf[r]):
+                    break
+                step = step / 2
+            else:
+                active[r] = False  # no step improves: stop, not converged
+                continue
+            beta[r], eta[r], llf[r] = new, eta_new, llf_new
+            if np.max(np.abs(step)) < tol:
+                active[r], converged[r] = False, True
+    fits = []
+    for r in range(m):
+        ok = converged[r] and np.all(np.isfinite(beta[r])) and np.max(np.abs(eta[r])) <= SEPARATION_ETA
+        p = special.expit(eta[r])
+        info = (x.T * (p * (1 - p))) @ x
         try:
-            step = solve_pd(info, x.T @ (y - p))
+            cov = cluster_covariance(x * (ys[r] - p)[:, None], info, starts)
         except np.linalg.LinAlgError:
-            break
-        accepted = False
-        for _ in range(30):
-            new = beta + step
-            eta_new = x @ new
-            llf_new = _logit_llf(eta_new, y)
-            if llf_new >= llf - 1e-12 * abs(llf):
-                accepted = True
-                break
-            step = step / 2
-        if not accepted:
-            break
-        beta, eta, llf = new, eta_new, llf_new
-        if np.max(np.abs(step)) < tol:
-            converged = True
-            break
-    if not np.all(np.isfinite(beta)) or np.max(np.abs(eta)) > SEPARATION_ETA:
-        converged = False
-    p = special.expit(eta)
-    info = (x.T * (p * (1 - p))) @ x
-    scores = x * (y - p)[:, None]
-    try:
-        cov = cluster_covariance(scores, info, starts)
-    except np.linalg.LinAlgError:
-        cov, converged = np.full((k, k), np.nan), False
-    return NewtonFit(beta, cov, llf, it, converged)
+            cov, ok = np.full((k, k), np.nan), False
+        fits.append(NewtonFit(beta[r].copy(), cov, float(llf[r]), int(iterations[r]), bool(ok)))
+    return fits
+
+
+def fit_logit(x: np.ndarray, y: np.ndarray, starts: np.ndarray, start: np.ndarray | None = None,
+              tol: float = 1e-6, max_iter: int = 60) -> NewtonFit:
+    """One binary logit (see :func:`fit_logits`)."""
+    return fit_logits(x, y[None, :], starts, None if start is None else start[None, :], tol, max_iter)[0]
 
 
 def logit_ame(x: np.ndarray, fit: NewtonFit, cols: list[int], scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +274,7 @@ def ordered_score_info(x: np.ndarray, y: np.ndarray, params: np.ndarray) -> tupl
 
 
 def fit_ordered_logit(x: np.ndarray, y: np.ndarray, starts: np.ndarray, n_categories: int,
-                      start: np.ndarray | None = None, tol: float = 1e-8, max_iter: int = 60) -> NewtonFit:
+                      start: np.ndarray | None = None, tol: float = 1e-6, max_iter: int = 60) -> NewtonFit:
     """Ordered logit of ``y`` (integer categories 0..J-1) on ``x`` (no constant), by Newton's
     method in :math:`(\\beta, c)` (the log-likelihood is concave there, Pratt 1981).
 

@@ -59,7 +59,6 @@ Newton's method, warm-started from the previous specification of the same chain.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -138,37 +137,60 @@ def short_hash(items) -> str:
     return hashlib.sha256("\n".join(items).encode()).hexdigest()[:12]
 
 
-def _warm(prev: dict | None, names: list[str], tail: np.ndarray | None = None) -> np.ndarray | None:
-    """Start values by column name from the previous fit of a chain (0 for a new column)."""
+def _warm(prev: dict | None, names: list[str], tail: bool = False) -> np.ndarray | None:
+    """Start values by column name from the previous fit of a chain (0 for a new column; with
+    ``tail``, the thresholds after them)."""
     if prev is None:
         return None
     start = np.array([prev["params"].get(n, 0.0) for n in names])
-    return np.concatenate([start, prev["cuts"]]) if tail is not None else start
+    return np.concatenate([start, prev["cuts"]]) if tail else start
 
 
-def _fit_nonlinear(d: Design, y: np.ndarray, chain: dict) -> TermFit:
-    """Logit or ordered logit of one design; raises ``no convergence`` (a data rule) if Newton fails."""
-    model = ESTIMATORS[d.spec.estimator].model
-    key = (d.spec.estimator, d.spec.timing, d.spec.sample, d.spec.outcome, "previous grade" in d.spec.parts)
-    prev = chain.get(key)
-    k4 = d.n_terms
+def _outcome(cache: dict, td: TimingData, d: Design, dkey: tuple, outcome: str) -> np.ndarray | DataRuleError:
+    """:func:`outcome_values` of a design, once per design and outcome (the refusal is returned)."""
+    if (dkey, outcome) not in cache:
+        try:
+            cache[(dkey, outcome)] = outcome_values(td, d, outcome)
+        except DataRuleError as exc:
+            cache[(dkey, outcome)] = exc
+    return cache[(dkey, outcome)]
+
+
+def _chain_key(spec: Spec, outcome: str) -> tuple:
+    return spec.estimator, spec.timing, spec.sample, outcome, "previous grade" in spec.parts
+
+
+def _term_fit(d: Design, fit: fast_logit.NewtonFit, outcome: str, chain: dict) -> TermFit:
+    """Workforce coefficients and AMEs of a converged fit; the fit seeds the next one of its chain."""
+    k4, k = d.n_terms, d.x.shape[1]
     cols = list(range(k4))
-    if model == "logit":
-        fit = fast_logit.fit_logit(d.x, y, d.starts, start=_warm(prev, d.names))
-        if fit.converged:
-            ame, ame_se = fast_logit.logit_ame(d.x, fit, cols, d.sd)
+    if ESTIMATORS[d.spec.estimator].model == "logit":
+        ame, ame_se = fast_logit.logit_ame(d.x, fit, cols, d.sd)
     else:
-        fit = fast_logit.fit_ordered_logit(d.x, y.astype(int) - 1, d.starts, 4,
-                                           start=_warm(prev, d.names, tail=np.zeros(3)))
-        if fit.converged:
-            ame, ame_se = fast_logit.ordered_ame_expected(d.x, fit, cols, d.sd)
-    if not fit.converged:
-        raise DataRuleError("no convergence", f"after {fit.iterations} Newton iterations")
-    k = d.x.shape[1]
-    chain[key] = {"params": dict(zip(d.names, fit.params[:k])), "cuts": fit.params[k:]}
-    se = np.sqrt(np.diag(fit.cov))[:k4]
-    sign = SIGN[d.spec.outcome]
-    return TermFit(fit.params[:k4], se, sign * ame, ame_se)
+        ame, ame_se = fast_logit.ordered_ame_expected(d.x, fit, cols, d.sd)
+    chain[_chain_key(d.spec, outcome)] = {"params": dict(zip(d.names, fit.params[:k])), "cuts": fit.params[k:]}
+    return TermFit(fit.params[:k4], np.sqrt(np.diag(fit.cov))[:k4], SIGN[outcome] * ame, ame_se)
+
+
+def fit_nonlinear(d: Design, ys: dict[str, np.ndarray], chain: dict) -> dict[str, TermFit | DataRuleError]:
+    """Logit models of one design: the binary outcomes in ``ys`` together (Newton vectorised over
+    the outcomes), or the ordered logit of the grade; a fit that does not converge is refused by
+    the data rule ``no convergence``. Each fit starts from the previous fit of its chain (same
+    estimator, timing, sample, outcome and previous-grade choice; columns matched by name)."""
+    out: dict[str, TermFit | DataRuleError] = {}
+    if ESTIMATORS[d.spec.estimator].model == "logit":
+        names = list(ys)
+        starts = np.array([_warm(chain.get(_chain_key(d.spec, o)), d.names) if _chain_key(d.spec, o) in chain
+                           else np.full(len(d.names), np.nan) for o in names])
+        fits = dict(zip(names, fast_logit.fit_logits(d.x, np.array([ys[o] for o in names]), d.starts, start=starts)))
+    else:
+        (o, y), = ys.items()
+        fits = {o: fast_logit.fit_ordered_logit(d.x, y.astype(int) - 1, d.starts, 4,
+                                                start=_warm(chain.get(_chain_key(d.spec, o)), d.names, tail=True))}
+    for o, fit in fits.items():
+        out[o] = (_term_fit(d, fit, o, chain) if fit.converged else
+                  DataRuleError("no convergence", f"after {fit.iterations} Newton iterations"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -201,7 +223,9 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
     refused, dups, rows = [], [], []
     seen: dict[tuple, Spec] = {}
     designs: dict[tuple, Design | DataRuleError] = {}
-    linear_fits: dict[tuple, tuple] = {}
+    fits: dict[tuple, object] = {}  # linear: per design; logit models: per design and outcome
+    yvals: dict[tuple, np.ndarray | DataRuleError] = {}
+    hashes: dict[tuple, tuple[str, str]] = {}
     chain: dict = {}
     for s in specs:
         rule = refusal(s)
@@ -219,35 +243,46 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
         if isinstance(d, DataRuleError):
             refused.append((s.spec_id, s.estimator, s.label, "data", d.rule, str(d)))
             continue
-        try:
-            y = outcome_values(td, d, s.outcome)
-        except DataRuleError as exc:
-            refused.append((s.spec_id, s.estimator, s.label, "data", exc.rule, str(exc)))
+        y = _outcome(yvals, td, d, dkey, s.outcome)
+        if isinstance(y, DataRuleError):
+            refused.append((s.spec_id, s.estimator, s.label, "data", y.rule, str(y)))
             continue
         key = d.key(s.outcome)
         if key in seen:
             kept = seen[key]
             dups.append((s.spec_id, s.estimator, s.label, kept.spec_id, kept.label))
             continue
-        d_s = dataclasses.replace(d, spec=s)
         try:
             if ESTIMATORS[s.estimator].model == "linear":
-                if dkey not in linear_fits:
+                if dkey not in fits:
                     ys = np.column_stack([td.y[o][d.rows] for o in OUTCOMES])
-                    linear_fits[dkey] = fit_linear(d, ys)
-                beta, se = (a[:, list(OUTCOMES).index(s.outcome)] for a in linear_fits[dkey])
+                    fits[dkey] = fit_linear(d, ys)
+                beta, se = (a[:, list(OUTCOMES).index(s.outcome)] for a in fits[dkey])
                 tf = TermFit(beta, se, SIGN[s.outcome] * beta * d.sd, se * d.sd)  # linear: AME = beta
             else:
-                tf = _fit_nonlinear(d_s, y, chain)
+                if (dkey, s.outcome) not in fits:  # this outcome and the design's other ones still to fit
+                    todo = {s.outcome: y}
+                    for o in list(OUTCOMES)[list(OUTCOMES).index(s.outcome) + 1:]:
+                        other = Spec(s.spec_id, s.estimator, o, s.timing, s.controls, s.sample)
+                        if refusal(other) is None and d.key(o) not in seen:
+                            y_other = _outcome(yvals, td, d, dkey, o)
+                            if not isinstance(y_other, DataRuleError):  # else refused in its own turn
+                                todo[o] = y_other
+                    fits.update({(dkey, o): r for o, r in fit_nonlinear(d, todo, chain).items()})
+                tf = fits[(dkey, s.outcome)]
+                if isinstance(tf, DataRuleError):
+                    raise tf
         except DataRuleError as exc:
             refused.append((s.spec_id, s.estimator, s.label, "data", exc.rule, str(exc)))
             continue
         seen[key] = s
         sd_y = float(y.std(ddof=1))
+        if dkey not in hashes:
+            hashes[dkey] = (short_hash(d.ids), short_hash(d.names))
         base = {"spec_id": s.spec_id, "estimator": s.estimator, "design": ESTIMATORS[s.estimator].design,
                 "outcome": s.outcome, "timing": s.timing, "controls": s.controls, "sample": s.sample,
                 "n_obs": len(d.rows), "n_las": len(d.starts), "n_columns": len(d.names),
-                "sample_id": short_hash(d.ids), "design_id": short_hash(d.names), "sd_y": sd_y}
+                "sample_id": hashes[dkey][0], "design_id": hashes[dkey][1], "sd_y": sd_y}
         for i, t in enumerate(TERMS):
             rows.append({**base, "term": t, "estimate": tf.estimate[i], "std_error": tf.std_error[i],
                          "ame": tf.ame[i], "ame_se": tf.ame_se[i], "sd_x": d.sd[i]})

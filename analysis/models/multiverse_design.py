@@ -37,7 +37,7 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
+from scipy.linalg import lapack
 
 from .forward import inspection_periods
 from .forward_data import forward_frame
@@ -208,10 +208,13 @@ def la_means(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _rank(a: np.ndarray) -> int:
+    """Numerical column rank: pivoted QR (LAPACK ``dgeqp3``), diagonal of R above 1e-10 of its first."""
     if a.shape[1] == 0:
         return 0
-    r = linalg.qr(a, mode="r", pivoting=True, check_finite=False)[0]
-    d = np.abs(np.diag(r))
+    qr, _, _, _, info = lapack.dgeqp3(np.array(a, order="F", dtype=float))
+    if info != 0:
+        raise ValueError(f"pivoted QR failed (dgeqp3 info {info})")
+    d = np.abs(np.diag(qr))
     return int((d > d[0] * 1e-10).sum()) if d.size and d[0] > 0 else 0
 
 
