@@ -163,6 +163,22 @@ def fit_logit(x: np.ndarray, y: np.ndarray, starts: np.ndarray, start: np.ndarra
     return fit_logits(x, y[None, :], starts, None if start is None else start[None, :], tol, max_iter)[0]
 
 
+def _ame_delta(bj: np.ndarray, m: float, dm: np.ndarray, cols: list[int], scale: np.ndarray,
+               cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AMEs of the form :math:`s_j\\beta_j\\bar m(\\theta)` and their delta-method SEs, given
+    :math:`\\bar m` and its gradient ``dm`` over all parameters.
+
+    Notes
+    -----
+    :math:`g_j = s_j(\\beta_j\\,\\partial\\bar m/\\partial\\theta + \\bar m\\, e_j)`,
+    :math:`\\mathrm{se}_j = \\sqrt{g_j' V g_j}`.
+    """
+    grad = bj[:, None] * dm[None, :]
+    grad[np.arange(len(cols)), cols] += m
+    grad *= scale[:, None]
+    return scale * bj * m, np.sqrt(np.einsum("jk,kl,jl->j", grad, cov, grad))
+
+
 def logit_ame(x: np.ndarray, fit: NewtonFit, cols: list[int], scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average marginal effects on :math:`P(y=1)` of ``scale``-sized changes of columns ``cols``,
     with delta-method standard errors.
@@ -178,13 +194,7 @@ def logit_ame(x: np.ndarray, fit: NewtonFit, cols: list[int], scale: np.ndarray)
     p = special.expit(x @ b)
     m = np.mean(p * (1 - p))
     dm = (p * (1 - p) * (1 - 2 * p)) @ x / len(p)        # d m / d beta
-    bj = b[cols]
-    grad = bj[:, None] * dm[None, :]
-    grad[np.arange(len(cols)), cols] += m
-    grad *= scale[:, None]
-    ame = scale * bj * m
-    se = np.sqrt(np.einsum("jk,kl,jl->j", grad, fit.cov, grad))
-    return ame, se
+    return _ame_delta(b[cols], m, dm, cols, scale, fit.cov)
 
 
 # --------------------------------------------------------------------------- ordered logit
@@ -354,10 +364,4 @@ def ordered_ame_expected(x: np.ndarray, fit: NewtonFit, cols: list[int],
     d = f * (1 - 2 * lam)
     m = f.sum(axis=1).mean()
     dm = np.concatenate([-(d.sum(axis=1) @ x) / n, d.mean(axis=0)])   # d m / d (beta, c)
-    bj = beta[cols]
-    grad = bj[:, None] * dm[None, :]
-    grad[np.arange(len(cols)), cols] += m
-    grad *= scale[:, None]
-    ame = scale * bj * m
-    se = np.sqrt(np.einsum("jk,kl,jl->j", grad, fit.cov, grad))
-    return ame, se
+    return _ame_delta(beta[cols], m, dm, cols, scale, fit.cov)
