@@ -51,7 +51,8 @@ def _specs(mv, rng, estimators, n_each):
     chosen = []
     for e in estimators:
         pool = ids.loc[ids["estimator"] == e, "spec_id"].to_numpy()
-        chosen += list(rng.choice(pool, size=min(n_each, len(pool)), replace=False))
+        assert len(pool) >= n_each, f"{e}: only {len(pool)} distinct specifications"  # never a vacuous pass
+        chosen += list(rng.choice(pool, size=n_each, replace=False))
     return chosen
 
 
@@ -170,6 +171,9 @@ def test_counts_add_up(mv):
     for k in ("considered", "duplicates", "distinct"):
         assert sum(p[k] for p in per) == c[k]
     assert c["distinct"] >= 1000
+    # every estimator contributes, and Newton failures are rare (they would hide a broken fitter)
+    assert all(p["distinct"] > 0 for p in per)
+    assert c["refused_by_data"]["by_rule"]["no convergence"] < 0.01 * c["distinct"]
     # a combination counted twice is caught
     bad = type(mv)(mv.table, pd.concat([mv.refused, mv.refused.head(1)]), mv.duplicates, mv.considered)
     with pytest.raises(ValueError, match="do not add up"):
@@ -241,8 +245,10 @@ def test_previous_grade_control_is_dummies_on_reinspections(data):
     d = build_design(td, Spec(0, "pooled_linear", "grade", "census before", "previous grade", "all"))
     prev = td.frame["prev_grade_num"].to_numpy()[d.rows]
     assert not np.isnan(prev).any() and len(d.rows) == int(td.frame["prev_grade_num"].notna().sum())
-    for name, grade in PREVIOUS_GRADE_DUMMIES.items():
-        assert np.array_equal(d.x[:, d.names.index(name)], (prev == grade).astype(float))
+    # Requires improvement (3) and Inadequate (4) against Outstanding or Good (1, 2), written out here
+    ri, inad = d.x[:, d.names.index("prev_requires_improvement")], d.x[:, d.names.index("prev_inadequate")]
+    assert np.array_equal(ri, (prev == 3).astype(float)) and np.array_equal(inad, (prev == 4).astype(float))
+    assert set(PREVIOUS_GRADE_DUMMIES) == {"prev_requires_improvement", "prev_inadequate"}
 
 
 # -- fast paths against the libraries ------------------------------------------------------------
@@ -396,6 +402,9 @@ def test_a_warm_start_worse_than_zero_is_not_used():
     cold = fast_logit.fit_logit(x, y, starts)
     warm = fast_logit.fit_logit(x, y, starts, start=np.array([0.0, 40.0, -40.0]))
     assert warm.converged and np.allclose(warm.params, cold.params, atol=1e-10)
+    assert warm.iterations == cold.iterations  # it started from zero, not from the bad start
+    good = fast_logit.fit_logit(x, y, starts, start=cold.params + 1e-3)
+    assert good.iterations < cold.iterations  # a start near the optimum is used
 
 
 # -- the comparable scale ------------------------------------------------------------------------
