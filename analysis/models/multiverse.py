@@ -222,7 +222,7 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
     specs = combinations()
     refused, dups, rows = [], [], []
     seen: dict[tuple, Spec] = {}
-    designs: dict[tuple, Design | DataRuleError] = {}
+    current: tuple = (None, None)  # (design key, Design or its refusal)
     fits: dict[tuple, object] = {}  # linear: per design; logit models: per design and outcome
     yvals: dict[tuple, np.ndarray | DataRuleError] = {}
     hashes: dict[tuple, tuple[str, str]] = {}
@@ -234,12 +234,13 @@ def run_multiverse(panel: pd.DataFrame, inspections: pd.DataFrame) -> Multiverse
             continue
         td = tds[s.timing]
         dkey = (s.estimator, s.timing, s.sample, s.controls)
-        if dkey not in designs:
+        if dkey != current[0]:  # the outcomes of a design are consecutive: keep one design at a time
             try:
-                designs[dkey] = build_design(td, s)
+                current = (dkey, build_design(td, s))
             except DataRuleError as exc:
-                designs[dkey] = exc
-        d = designs[dkey]
+                current = (dkey, exc)
+            yvals.clear()
+        d = current[1]
         if isinstance(d, DataRuleError):
             refused.append((s.spec_id, s.estimator, s.label, "data", d.rule, str(d)))
             continue

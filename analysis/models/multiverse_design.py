@@ -346,8 +346,8 @@ def build_design(td: TimingData, spec: Spec, check_rank: bool = True) -> Design:
         wanted.add("const")
     names = [n for n in g.names if g.block[n] in wanted]
     idx = [g.position[n] for n in names]
-    source = g.within if est.absorbs_la else g.x
-    x, x_raw = source[:, idx], g.x[:, idx]
+    x = (g.within if est.absorbs_la else g.x)[:, idx]
+    x_raw = g.x[:, idx] if est.absorbs_la else x
     if est.mundlak:
         tv = [i for n, i in zip(names, idx) if g.block[n] not in ("const", "region")]
         names = names + [f"mean:{g.names[i]}" for i in tv]
