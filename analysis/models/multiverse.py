@@ -168,7 +168,7 @@ def _term_fit(d: Design, fit: fast_logit.NewtonFit, outcome: str, chain: dict) -
         ame, ame_se = fast_logit.logit_ame(d.x, fit, cols, d.sd)
     else:
         ame, ame_se = fast_logit.ordered_ame_expected(d.x, fit, cols, d.sd)
-    chain[_chain_key(d.spec, outcome)] = {"params": dict(zip(d.names, fit.params[:k])), "cuts": fit.params[k:]}
+    chain[_chain_key(d.spec, outcome)] = {"params": dict(zip(d.names, fit.params[:k].tolist())), "cuts": fit.params[k:]}
     return TermFit(fit.params[:k4], np.sqrt(np.diag(fit.cov))[:k4], SIGN[outcome] * ame, ame_se)
 
 
