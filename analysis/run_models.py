@@ -6,8 +6,9 @@ Writes under ``report/outputs/results/``:
                      estimate, SE, statistic, p-value, 95% CI, standardised estimate; Hausman
                      test; the specifications rejected as not identified, with the reason
 * ``estimates.csv``  the same coefficients as one tidy table (one row per model x term)
-* ``multiverse.csv`` one row per multiverse specification x workforce term (choice columns
-                     estimator, outcome, timing, controls, sample; status and reason if not fitted)
+* ``multiverse.csv`` one row per distinct multiverse specification x workforce term (choice
+                     columns estimator, outcome, timing, controls, sample; the comparable effect);
+                     the refused combinations and the duplicate labels are counted in results.json
 
 Reads only the committed derived data. Deterministic: fixed model order, no random numbers,
 floats written with 12 significant digits.
@@ -28,7 +29,7 @@ from .derived import load_derived
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
-from .models.multiverse import legacy_summary, run_multiverse, summarise
+from .models.multiverse import run_multiverse, summarise
 from .models.panel import fit_panel, hausman
 from .models.results import FitResult
 from .models.reverse import start_reverse
@@ -139,7 +140,6 @@ def results_document(out: dict, manifest: dict) -> dict:
         **({"forward": forward_document(out["forward"])} if "forward" in out else {}),
         **({"replication": out["replication"]} if "replication" in out else {}),
         "not_identified": out["rejected"],
-        "spec_curve": legacy_summary(mv),
         "multiverse": summarise(mv),
         "reverse": out["reverse"],
     })
@@ -155,8 +155,8 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
         "estimates.csv": pd.concat([f.tidy() for f in [*out["fits"], *out.get("forward", {}).get("fits", [])]],
                                    ignore_index=True)
                            .to_csv(index=False, lineterminator="\n", float_format="%.12g").encode(),
-        "multiverse.csv": out["multiverse"].to_csv(index=False, lineterminator="\n",
-                                                   float_format="%.12g").encode(),
+        "multiverse.csv": out["multiverse"].table.to_csv(index=False, lineterminator="\n",
+                                                         float_format="%.12g").encode(),
     }
     written = {}
     for name, content in files.items():

@@ -119,7 +119,7 @@ def test_pdf_has_version_and_key_numbers_from_results(pdf_text, results):
         f"{results['hausman']['grade_num']['statistic']:.1f}",
         str(_model(results, "ologit_logodds")["stats"]["nobs"]),
         f"{100 * _model(results, 'ologit_ame_good')['coefficients']['agency_rate']['estimate']:.2f}",
-        str(results["spec_curve"]["n_fitted"]),
+        f"{results['multiverse']['counts']['distinct']:,}",
         f"{_model(results, 'rev_cs_never_absorbing_agency_rate')['coefficients']['k=0']['estimate']:.1f}",
     ]
     for number in expected:

@@ -1,5 +1,6 @@
-"""Specification-curve figure: sorting, the choices panel, its alt text and its colours, checked
-against ``multiverse.csv`` and ``results.json`` (nothing typed in)."""
+"""Specification-curve figures, multiverse tables and the robustness claims: sorting, the choices
+panel, the size on a PDF page, alt text and colours, checked against ``multiverse.csv`` and
+``results.json`` (nothing typed in)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis import paths
-from analysis.models.multiverse import CHOICES, CONTROL_PARTS
+from analysis.models.multiverse_rules import CHOICES, CONTROL_PARTS
 from analysis.outputs import figures, palette
 from analysis.outputs.common import OUT
 
@@ -33,29 +34,27 @@ def results(curve):
 
 
 def _fitted(curve: pd.DataFrame, term: str) -> pd.DataFrame:
-    return curve[(curve["status"] == "fitted") & (curve["term"] == term)]
+    return curve[curve["term"] == term]
 
 
 # -- sorting -------------------------------------------------------------------------------------
 
 def test_every_workforce_measure_including_turnover_is_drawn(curve):
     assert "turnover_rate" in figures.SPEC_TERMS
-    assert set(figures.SPEC_TERMS) == set(curve.loc[curve["status"] == "fitted", "term"])
+    assert set(figures.SPEC_TERMS) == set(curve["term"])
     assert len(figures.SPEC_TERMS) == len(set(figures.SPEC_TERMS))
 
 
 @pytest.mark.parametrize("term", ["caseload", "agency_rate", "vacancy_rate", "turnover_rate"])
-def test_every_fitted_specification_appears_once_sorted_by_estimate(curve, term):
+def test_every_distinct_specification_appears_once_sorted_by_effect(curve, term):
     s = figures.spec_sorted(curve, term)
     fitted = _fitted(curve, term)
-    assert sorted(s["spec_id"]) == sorted(fitted["spec_id"])  # each fitted spec once, nothing else
-    assert s["worse_rating_std"].is_monotonic_increasing
+    assert sorted(s["spec_id"]) == sorted(fitted["spec_id"])  # each distinct spec once, nothing else
+    assert s["effect"].is_monotonic_increasing
     assert list(s.index) == list(range(len(s)))  # position on the curve
-    est = fitted.set_index("spec_id")["worse_rating_std"]
-    assert np.array_equal(s["worse_rating_std"].to_numpy(), np.sort(est.to_numpy()))
+    assert np.array_equal(s["effect"].to_numpy(), np.sort(fitted["effect"].to_numpy()))
     assert (s["significant"] == (s["p_value"] < 0.05)).all()
-    # the interval is on the same sign-aligned scale as the point and contains it
-    assert ((s["worse_lo"] <= s["worse_rating_std"] + 1e-12) & (s["worse_rating_std"] <= s["worse_hi"] + 1e-12)).all()
+    assert ((s["effect_low"] <= s["effect"]) & (s["effect"] <= s["effect_high"])).all()
 
 
 def test_a_duplicated_specification_is_refused(curve):
@@ -128,8 +127,34 @@ def test_spec_curve_figure_is_phone_readable_and_byte_stable(curve, tmp_path, mo
     assert figures.fig_spec_curve(curve, term).read_bytes() == first
 
 
+#: A4 with 2.2 cm margins: the text block is 16.6 cm wide and 25.3 cm tall
+TEXT_WIDTH_CM, TEXT_HEIGHT_CM = 16.6, 25.3
+
+
+def test_two_spec_curves_fit_on_one_pdf_page(curve, tmp_path, monkeypatch):
+    """At the width the report gives them in the PDF, two figures and their captions (three
+    lines each, the longest) fit in the text block; the report's figure blocks carry that width
+    and the stylesheet gives the HTML image the whole column (8 px text at 360 px)."""
+    from PIL import Image
+    from analysis.outputs import common
+    monkeypatch.setattr(common, "FIGURES", tmp_path)
+    heights = []
+    for term in figures.SPEC_TERMS:
+        with Image.open(figures.fig_spec_curve(curve, term)) as im:
+            w, h = im.size
+        heights.append(TEXT_WIDTH_CM * figures.SPEC_PDF_WIDTH * h / w)
+    caption_cm = 3 * 0.5 + 0.8  # three caption lines and the space around a figure
+    assert 2 * (max(heights) + caption_cm) <= TEXT_HEIGHT_CM, heights
+    qmd = (paths.ROOT / "report" / "robustness.qmd").read_text(encoding="utf-8")
+    blocks = re.findall(r"\{#fig-spec-[^}]*\}", qmd)
+    assert len(blocks) == len(figures.SPEC_TERMS)
+    assert all(f'width="{round(100 * figures.SPEC_PDF_WIDTH)}%"' in b and ".speccurve" in b for b in blocks), blocks
+    css = (paths.ROOT / "report" / "style.css").read_text(encoding="utf-8")
+    assert re.search(r"img\.speccurve[^{]*\{[^}]*width:\s*100%\s*!important", css)
+
+
 @pytest.mark.parametrize("term", ["agency_rate", "turnover_rate"])
-def test_spec_curve_is_one_column_with_headings_on_their_own_rows(curve, term):
+def test_spec_curve_is_one_column_with_headings_beside_their_groups(curve, term):
     import matplotlib.pyplot as plt
     fig = figures.draw_spec_curve(curve, term)
     try:
@@ -141,9 +166,17 @@ def test_spec_curve_is_one_column_with_headings_on_their_own_rows(curve, term):
         bc, bm = ax_c.get_window_extent(r), ax_m.get_window_extent(r)
         assert bc.y0 > bm.y1 and abs(bc.x0 - bm.x0) < 1 and abs(bc.x1 - bm.x1) < 1  # curve on top
         labels = [t.get_text() for t in ax_m.get_yticklabels()]
-        headings = [t.get_text() for t in ax_m.get_yticklabels() if t.get_fontweight() == "bold"]
-        assert headings == list(figures.SPEC_CHOICES)  # each dimension heading is a row of its own
-        assert len(labels) == len(figures.SPEC_CHOICES) + sum(len(v) for _, v in figures.SPEC_CHOICES.values())
+        assert labels == [label for _, levels in figures.SPEC_CHOICES.values() for label in levels.values()]
+        # each dimension heading in bold at the left of its group's first row, left of every row label
+        headings = {t.get_text(): t for t in ax_m.texts if t.get_fontweight() == "bold"}
+        assert list(headings) == list(figures.SPEC_CHOICES)
+        ticks = ax_m.get_yticklabels()
+        left_of_labels = min(t.get_window_extent(r).x0 for t in ticks)
+        first = 0
+        for heading, (_, levels) in figures.SPEC_CHOICES.items():
+            hb, tb = headings[heading].get_window_extent(r), ticks[first].get_window_extent(r)
+            assert hb.x1 < left_of_labels and abs((hb.y0 + hb.y1) / 2 - (tb.y0 + tb.y1) / 2) < 2, heading
+            first += len(levels)
         assert figures.text_overlaps(fig) == []
     finally:
         plt.close(fig)
@@ -152,9 +185,9 @@ def test_spec_curve_is_one_column_with_headings_on_their_own_rows(curve, term):
 def test_overlapping_labels_are_caught():
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(3, 2))
-    ax.set_yticks([0, 0.01], ["Inspections, LA effects", "Outcome"])  # two labels on one line
+    ax.set_yticks([0, 0.01], ["LA fixed effects", "Outcome"])  # two labels on one line
     try:
-        assert ("Inspections, LA effects", "Outcome") in figures.text_overlaps(fig)
+        assert ("LA fixed effects", "Outcome") in figures.text_overlaps(fig)
     finally:
         plt.close(fig)
     # a figure that overlaps is refused, not saved
@@ -178,42 +211,42 @@ def test_significance_colours_are_not_grade_colours_and_survive_colour_blindness
 
 WORDS = {"caseload": "Caseload", "agency_rate": "Agency rate", "vacancy_rate": "Vacancy rate",
          "turnover_rate": "Turnover rate"}
-CLAIM = (r"{word}: (\d+)% of specifications point to a worse rating and (\d+)% have p below 0\.05; "
-         r"the choice that moves the estimate most is the ([a-z ]+?)(?: \(among the other choices, the ([a-z ]+)\))?\.")
+CLAIM = (r"{word}: (\d+)% of specifications point to a worse rating and (\d+)% have p below 0\.05 "
+         r"\((\d+)% and (\d+)% of the ([\d,]+) pooled ones; (\d+)% and (\d+)% of the ([\d,]+) within-council ones\); "
+         r"the choice that moves the estimate most is the ([a-z ]+?)\.")
 
 
-def _claims(text: str) -> dict[str, tuple[int, int, str, str | None]]:
+def _claims(text: str) -> dict[str, tuple]:
     out = {}
     for t, word in WORDS.items():
         hit = re.search(CLAIM.format(word=word), text)
         assert hit, f"no claim for {word} in {text!r}"
-        out[t] = (int(hit.group(1)), int(hit.group(2)), hit.group(3), hit.group(4))
+        g = hit.groups()
+        out[t] = (int(g[0]), int(g[1]), {"pooled": (int(g[2]), int(g[3]), int(g[4].replace(",", ""))),
+                                          "within": (int(g[5]), int(g[6]), int(g[7].replace(",", "")))}, g[8])
     return out
 
 
 def _alt_problems(text: str, curve: pd.DataFrame, results: dict | None = None) -> list[str]:
-    """Each measure's shares against the data (pandas, not the figure's helpers); the choice
-    that moves the estimate most against ``results.json["multiverse"]`` when given."""
+    """Each measure's shares (overall and by design) against the data (pandas, not the figure's
+    helpers); the choice that moves the estimate most against ``results.json["multiverse"]``."""
     problems = []
-    claims = _claims(text)
-    for t, (worse, sig, moves, other) in claims.items():
+    for t, (worse, sig, by_design, moves) in _claims(text).items():
         f = _fitted(curve, t)
-        true_worse, true_sig = 100 * (f["worse_rating_std"] > 0).mean(), 100 * (f["p_value"] < 0.05).mean()
-        if abs(worse - true_worse) > 0.5 + 1e-9:
-            problems.append(f"{t}: alt says {worse}% worse, data {true_worse:.2f}%")
-        if abs(sig - true_sig) > 0.5 + 1e-9:
-            problems.append(f"{t}: alt says {sig}% with p < 0.05, data {true_sig:.2f}%")
+        checks = [("all", worse, sig, len(f), f)]
+        checks += [(d, w, s_, n, f[f["design"] == d]) for d, (w, s_, n) in by_design.items()]
+        for what, w, s_, n, part in checks:
+            true_worse, true_sig = 100 * (part["effect"] > 0).mean(), 100 * (part["p_value"] < 0.05).mean()
+            if abs(w - true_worse) > 0.5 + 1e-9 or abs(s_ - true_sig) > 0.5 + 1e-9 or n != len(part):
+                problems.append(f"{t} ({what}): alt says {w}% worse, {s_}% significant of {n}; data "
+                                f"{true_worse:.2f}%, {true_sig:.2f}% of {len(part)}")
         if results is not None:
             b = results["multiverse"]["by_term"][t]
             if moves != figures.CHOICE_WORDS[b["moves_most"]]:
                 problems.append(f"{t}: alt says {moves} moves most, results say {b['moves_most']}")
-            expected_other = (None if b["moves_most_excluding_outcome"] == b["moves_most"]
-                              else figures.CHOICE_WORDS[b["moves_most_excluding_outcome"]])
-            if other != expected_other:
-                problems.append(f"{t}: alt says {other} among the others, results say {expected_other}")
     n = {len(_fitted(curve, t)) for t in WORDS}
-    if len(n) == 1 and f"the {n.pop():,} fitted specifications" not in text:
-        problems.append("number of fitted specifications missing or wrong")
+    if len(n) == 1 and f"the {n.pop():,} distinct specifications" not in text:
+        problems.append("number of distinct specifications missing or wrong")
     return problems
 
 
@@ -243,16 +276,62 @@ def test_alt_text_follows_perturbed_data(curve):
     and the checker must catch the old text."""
     text = _alt_all(curve)
     bent = curve.copy()
-    rows = (bent["term"] == "caseload") & (bent["status"] == "fitted")
-    bent.loc[rows, ["estimate", "std_estimate", "worse_rating_std"]] *= -1
-    lo = bent.loc[rows, "ci_low"].copy()
-    bent.loc[rows, "ci_low"], bent.loc[rows, "ci_high"] = -bent.loc[rows, "ci_high"], -lo
+    rows = bent["term"] == "caseload"
+    bent.loc[rows, ["estimate", "ame", "effect"]] *= -1
+    lo = bent.loc[rows, "effect_low"].copy()
+    bent.loc[rows, "effect_low"], bent.loc[rows, "effect_high"] = -bent.loc[rows, "effect_high"], -lo
     bent.loc[bent["term"] == "agency_rate", "p_value"] = 0.5
     new = _alt_all(bent)
     assert _alt_problems(new, bent) == []
     assert _alt_problems(text, bent) != []  # the old claims no longer fit the data
     old, now = _claims(text), _claims(new)
     f = _fitted(curve, "caseload")
-    if (f["worse_rating_std"] != 0).all() and round(100 * (f["worse_rating_std"] > 0).mean()) != 50:
+    if (f["effect"] != 0).all() and round(100 * (f["effect"] > 0).mean()) != 50:
         assert now["caseload"][0] == 100 - old["caseload"][0]
     assert now["agency_rate"][1] == 0
+
+
+# -- tables and the prose built on them ----------------------------------------------------------
+
+def test_multiverse_tables_match_results(results):
+    from analysis.outputs import tables_multiverse
+    mv = results["multiverse"]
+    counts = tables_multiverse.tbl_multiverse_counts(results)
+    distinct = next(line for line in counts.splitlines() if line.startswith("| Distinct"))
+    cells = [c.strip().replace("\\,", "").replace(",", "") for c in distinct.strip("|").split("|")]
+    assert int(cells[1]) == mv["counts"]["distinct"]
+    assert [int(c) for c in cells[2:]] == [mv["counts_by_estimator"][e]["distinct"]
+                                            for e in figures.SPEC_CHOICES["Estimator"][1]]
+    shares = tables_multiverse.tbl_multiverse(results)
+    fe = next(line for line in shares.splitlines() if line.startswith("| LA fixed effects |"))
+    lv = mv["by_term"]["agency_rate"]["by_choice"]["estimator"]["levels"]["fe_linear"]
+    assert f"{100 * lv['share_worse']:.0f} \\/ {100 * lv['share_significant']:.0f}" in fe
+    # no repeated row labels: groups are heading rows
+    labels = [line.split("|")[1].strip() for line in shares.splitlines()[2:]]
+    assert len(labels) == len(set(labels))
+
+
+def test_robustness_claims_hold(results):
+    """The directions the robustness and summary text state, from results.json."""
+    by = results["multiverse"]["by_term"]
+    c = results["multiverse"]["counts"]
+    ag, cl, vac = by["agency_rate"], by["caseload"], by["vacancy_rate"]
+    des = ag["by_choice"]["design"]["levels"]
+    # 'agree on the direction and roughly on the size but not on precision'
+    assert des["pooled"]["share_worse"] > 0.9 and des["within"]["share_worse"] > 0.9
+    assert 2 / 3 < des["within"]["median"] / des["pooled"]["median"] < 3 / 2
+    assert des["within"]["share_significant"] < des["pooled"]["share_significant"] - 0.2
+    # summary: 'but in only ... of the within-council specifications'
+    est = ag["by_choice"]["estimator"]["levels"]
+    assert max(est[e]["share_significant"] for e in ("fe_linear", "cre_logit", "cre_ordered_logit")) < \
+        min(est[e]["share_significant"] for e in ("pooled_linear", "logit", "ordered_logit"))
+    # caseload on worker-level censuses: 'fewer ... but ... more'; agency 'hardly changes'
+    smp = cl["by_choice"]["sample"]["levels"]
+    assert smp["worker-level census"]["share_worse"] < smp["all"]["share_worse"]
+    assert smp["worker-level census"]["share_significant"] > smp["all"]["share_significant"]
+    asmp = ag["by_choice"]["sample"]["levels"]
+    assert abs(asmp["worker-level census"]["share_significant"] - asmp["all"]["share_significant"]) < 0.05
+    # 'Vacancies point the other way'
+    assert vac["share_worse"] < 0.5 and vac["share_worse_among_significant"] < 0.5
+    # 'mostly because a period, a region or the previous grade meets only one outcome value'
+    assert c["refused_by_data"]["by_rule"]["separation"] > c["refused_by_data"]["total"] / 2

@@ -119,12 +119,11 @@ def test_nao_caseload_gradient_is_reversed_and_agency_is_not_in_the_first_caselo
 
 
 def test_multiverse_direction_claims(fw):  # fw: results are built
-    """Robustness chapter: 'Every significant agency and caseload specification points to a worse
-    rating ... most [significant vacancy specifications] associate more vacancies with a better rating'."""
+    """Robustness chapter: agency use points to a worse rating in nearly every specification of
+    both designs; 'Vacancies point the other way' (the rest: tests/test_spec_curve.py)."""
     by = json.loads(RESULTS.read_text())["multiverse"]["by_term"]
-    assert by["agency_rate"]["share_positive_among_significant"] == 1.0
-    assert by["caseload"]["share_positive_among_significant"] == 1.0
-    assert by["vacancy_rate"]["share_positive_among_significant"] < 0.5
+    assert by["agency_rate"]["share_worse_among_significant"] == 1.0
+    assert by["vacancy_rate"]["share_worse_among_significant"] < 0.5
 
 
 def test_spending_is_clear_of_zero_in_at_most_one_model(fw):

@@ -15,10 +15,11 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_reverse
+from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
+from .numbers_multiverse import multiverse_variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
 
@@ -92,10 +93,13 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
                      "tbl-reverse-decomposition": tables_reverse.tbl_reverse_decomposition,
                      "tbl-reverse-honest": tables_reverse.tbl_reverse_honest,
                      "tbl-reverse-honest-decomposition": tables_reverse.tbl_reverse_honest_decomposition,
-                     "tbl-reverse-choices": tables_reverse.tbl_reverse_choices,
-                     "tbl-multiverse": tables_reverse.tbl_multiverse}.items():
+                     "tbl-reverse-choices": tables_reverse.tbl_reverse_choices}.items():
         (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
         made[name] = f"analysis/outputs/tables_reverse.py::{fn.__name__}"
+    for name, fn in {"tbl-multiverse-counts": tables_multiverse.tbl_multiverse_counts,
+                     "tbl-multiverse": tables_multiverse.tbl_multiverse}.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_multiverse.py::{fn.__name__}"
     # hex maps (figure blocks included by report/descriptives.qmd) and the council lookup annex
     map_specs = maps.build_maps(panel, insp)
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
@@ -109,6 +113,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     v["limits"] = prose.limitation_numbers(insp, results)
     v["lookup"] = {"base_year": str(lookup.BASE_YEAR), "grouping": lookup.NEIGHBOUR_GROUPING}
     v["rev"] = reverse_variables(results)
+    v["mv"] = multiverse_variables(results)
     v["fwd"] = forward_variables(results)
     v["source"] = made
     write_variables(v)

@@ -190,61 +190,59 @@ SPEC_TERMS = ["agency_rate", "caseload", "vacancy_rate", "turnover_rate"]
 SPEC_FIGURES = {"agency_rate": "fig-spec-agency", "caseload": "fig-spec-caseload",
                 "vacancy_rate": "fig-spec-vacancy", "turnover_rate": "fig-spec-turnover"}
 #: rows of the choices panel, grouped by dimension: dimension heading -> (column of
-#: ``multiverse.csv``, {level in the data: row label in plain words}). The four controls are
-#: yes/no choices each, read from the ``controls`` column ('none' or 'spending + region + ...').
+#: ``multiverse.csv``, {level in the data: row label in plain words}). The controls are yes/no
+#: choices each, read from the ``controls`` column ('none' or 'spending + region + ...').
 SPEC_CHOICES: dict[str, tuple[str, dict[str, str]]] = {
-    "Estimator": ("estimator", {"panel_fe": "LA-year panel", "insp_pooled_lpm": "Inspections, pooled",
-                                "insp_fe_lpm": "Inspections, LA effects"}),
+    "Estimator": ("estimator", {"pooled_linear": "Pooled linear", "logit": "Pooled logit",
+                                "ordered_logit": "Pooled ordered logit", "fe_linear": "LA fixed effects",
+                                "cre_logit": "CRE logit", "cre_ordered_logit": "CRE ordered logit"}),
     "Outcome": ("outcome", {"grade": "Grade (1 to 4)", "good_or_better": "Good or better",
                             "inadequate": "Inadequate"}),
     "Timing": ("timing", {"census before": "Census before", "mean of two before": "Mean of two before",
                           "change over two years": "Change over 2 years"}),
-    "Controls": ("controls", {"spending": "Spending", "region": "Region", "s47": "Section 47 rate",
-                              "demand": "Demand"}),
-    "Sample": ("sample", {"all": "All", "2017+": "From 2017", "excl. London": "Excl. London",
-                          "excl. joint returns": "Excl. joint returns", "SIF only": "SIF only",
-                          "ILACS only": "ILACS only"}),
+    "Controls": ("controls", {"spending": "Spending", "region": "Region", "demand": "Demand",
+                              "previous grade": "Previous grade"}),
+    "Sample": ("sample", {"all": "All", "worker-level census": "Worker-level census", "ILACS only": "ILACS only",
+                          "excl. London": "Excl. London", "excl. joint returns": "Excl. joint returns",
+                          "SIF only": "SIF only"}),
 }
 #: the yes/no control dimensions (one per control in ``SPEC_CHOICES["Controls"]``)
 CONTROL_DIMENSIONS = tuple(SPEC_CHOICES["Controls"][1])
+#: the y axis of the curve (the scale of ``effect`` in ``multiverse.csv``)
+SPEC_EFFECT_LABEL = "Standardised effect\n(above 0: worse rating)"
 
 
 def spec_sorted(curve: pd.DataFrame, term: str) -> pd.DataFrame:
-    """Fitted specifications of one workforce measure, sorted by the sign-aligned estimate.
+    """Fitted specifications of one workforce measure, sorted by the standardised effect.
 
     Parameters
     ----------
     curve : DataFrame
-        ``multiverse.csv``: one row per specification and term, with ``status``,
-        ``estimate``, ``ci_low``, ``ci_high``, ``p_value`` and ``worse_rating_std``.
+        ``multiverse.csv``: one row per distinct specification and term, with ``effect`` (fully
+        standardised average marginal effect, + = worse rating), ``effect_low``,
+        ``effect_high`` (its 95% interval) and ``p_value``.
     term : str
         Workforce measure, e.g. ``"turnover_rate"``.
 
     Returns
     -------
     DataFrame
-        The ``status == "fitted"`` rows of ``term`` in ascending order of ``worse_rating_std``
-        (ties by ``spec_id``), indexed 0..n-1 (the position on the curve), with ``worse_lo`` and
-        ``worse_hi``, the 95% interval on the same standardised, sign-aligned scale, and
-        ``significant`` (p < 0.05).
+        The rows of ``term`` in ascending order of ``effect`` (ties by ``spec_id``), indexed
+        0..n-1 (the position on the curve), with ``significant`` (p < 0.05).
 
     Raises
     ------
     ValueError
-        If the term has no fitted specification or a specification appears twice.
+        If the term has no specification or a specification appears twice.
     """
-    d = curve[(curve["status"] == "fitted") & (curve["term"] == term)].copy()
+    d = curve[curve["term"] == term].copy()
     if d.empty:
         raise ValueError(f"no fitted specification for {term!r}")
     if d["spec_id"].duplicated().any():
         raise ValueError(f"{term}: specification(s) {sorted(d.loc[d['spec_id'].duplicated(), 'spec_id'])} "
                          f"appear more than once")
-    # the interval scales with the estimate: standardisation and sign are one factor per row
-    factor = d["worse_rating_std"] / d["estimate"].where(d["estimate"] != 0)
-    ends = np.column_stack([d["ci_low"] * factor, d["ci_high"] * factor])
-    d["worse_lo"], d["worse_hi"] = ends.min(axis=1), ends.max(axis=1)
     d["significant"] = d["p_value"] < 0.05
-    return d.sort_values(["worse_rating_std", "spec_id"], kind="mergesort").reset_index(drop=True)
+    return d.sort_values(["effect", "spec_id"], kind="mergesort").reset_index(drop=True)
 
 
 def choice_matrix(specs: pd.DataFrame) -> pd.DataFrame:
@@ -288,16 +286,16 @@ def choice_matrix(specs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _curve_panel(ax, s: pd.DataFrame) -> None:
-    """Sorted estimates: interval band behind, points coloured by significance, zero line."""
+    """Sorted effects: interval band behind, points coloured by significance, zero line."""
     x = s.index.to_numpy()
-    ax.fill_between(x, s["worse_lo"], s["worse_hi"], color=INTERVAL_COLOUR, lw=0, step="mid", zorder=1,
+    ax.fill_between(x, s["effect_low"], s["effect_high"], color=INTERVAL_COLOUR, lw=0, step="mid", zorder=1,
                     label="95% interval")
     ax.axhline(0, color="0.15", lw=0.8, zorder=2)
     for label, sig in (("p ≥ 0.05", False), ("p < 0.05", True)):
         part = s[s["significant"] == sig]
-        ax.scatter(part.index, part["worse_rating_std"], s=4, lw=0, color=SIGNIFICANCE_COLOURS[label],
+        ax.scatter(part.index, part["effect"], s=3, lw=0, color=SIGNIFICANCE_COLOURS[label],
                    zorder=3, label=label, rasterized=False)
-    lo, hi = min(s["worse_rating_std"].min(), 0.0), max(s["worse_rating_std"].max(), 0.0)
+    lo, hi = min(s["effect"].min(), 0.0), max(s["effect"].max(), 0.0)
     pad = 0.08 * (hi - lo)
     ax.set_ylim(lo - pad, hi + pad)  # every point shown; the widest intervals run off the panel
     ax.set_xlim(-0.5, len(s) - 0.5)
@@ -305,8 +303,8 @@ def _curve_panel(ax, s: pd.DataFrame) -> None:
     ax.grid(axis="x", visible=False)
 
 
-def choice_rows(m: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, bool]]]:
-    """Rows of the choices panel with each dimension heading on a row of its own.
+def choice_rows(m: pd.DataFrame) -> tuple[np.ndarray, list[str], dict[str, int]]:
+    """Rows of the choices panel.
 
     Parameters
     ----------
@@ -315,38 +313,39 @@ def choice_rows(m: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, bool]]]:
 
     Returns
     -------
-    (array, labels)
-        The marks, one row per panel row (a heading row is all zeros), and the row labels as
-        (text, is a heading), top to bottom.
+    (array, labels, headings)
+        The marks, one row per choice, top to bottom; the row labels; and, per dimension
+        heading, the row at which its group starts (the heading is written beside that row).
     """
-    rows, labels = [], []
-    dims = m.columns.get_level_values(0)
-    for heading in dict.fromkeys(dims):
-        rows.append(np.zeros(len(m)))
-        labels.append((heading, True))
+    rows, labels, headings = [], [], {}
+    for heading in dict.fromkeys(m.columns.get_level_values(0)):
+        headings[heading] = len(rows)
         for label in m[heading].columns:
             rows.append(m[(heading, label)].to_numpy(dtype=float))
-            labels.append((label, False))
-    return np.vstack(rows), labels
+            labels.append(label)
+    return np.vstack(rows), labels, headings
 
 
 def _choices_panel(ax, m: pd.DataFrame) -> None:
-    """Marks (dark) where a specification made a choice; each dimension under its own heading row,
-    dimensions separated by lines."""
+    """Marks (dark) where a specification made a choice; the rows of each dimension under a
+    heading written to the left of its first row, dimensions separated by lines."""
     from matplotlib.colors import LinearSegmentedColormap
+    from matplotlib.transforms import blended_transform_factory
     cmap = LinearSegmentedColormap.from_list("marks", ["#ffffff", CHOICE_MARK_COLOUR])
-    marks, labels = choice_rows(m)
+    marks, labels, headings = choice_rows(m)
     ax.imshow(marks, aspect="auto", cmap=cmap, vmin=0, vmax=1, interpolation="antialiased",
               extent=(-0.5, len(m) - 0.5, len(labels) - 0.5, -0.5))
-    for i, (_, heading) in enumerate(labels):
-        if heading and i:
-            ax.axhline(i - 0.5, color="0.55", lw=0.8)
+    for first in headings.values():
+        if first:
+            ax.axhline(first - 0.5, color="0.55", lw=0.8)
     ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels([text for text, _ in labels])
-    for tick, (_, heading) in zip(ax.get_yticklabels(), labels):
-        if heading:
-            tick.set_fontweight("bold")
-    ax.tick_params(axis="y", length=0, pad=3)
+    ax.set_yticklabels(labels)
+    ax.tick_params(axis="y", length=0, pad=3, labelsize=SPEC_TEXT_PT)
+    # headings in a column of their own at the figure's left edge (figure fraction in x, rows in y)
+    where = blended_transform_factory(ax.figure.transFigure, ax.transData)
+    for heading, first in headings.items():
+        ax.text(0.01, first, heading, transform=where, ha="left", va="center", fontweight="bold",
+                fontsize=SPEC_TEXT_PT)
     ax.set_xticks([])
     ax.grid(False)
     for side in ("left", "bottom", "right", "top"):
@@ -377,35 +376,43 @@ def text_overlaps(fig) -> list[tuple[str, str]]:
             if ba.x0 < bb.x1 and bb.x0 < ba.x1 and ba.y0 < bb.y1 and bb.y0 < ba.y1]
 
 
+#: size of the specification-curve figure (inches): two fit on one A4 page of the PDF at
+#: :data:`SPEC_PDF_WIDTH` of the text width (16.6 cm), with their captions
+SPEC_WIDTH_IN, SPEC_ROW_IN, SPEC_CURVE_IN = 5.2, 0.135, 1.35
+SPEC_PDF_WIDTH = 0.62
+#: text size of the figure (points): 8.5 pt in a 5.3 in wide image is 8 px at 360 px
+SPEC_TEXT_PT = 8.5
+
+
 def draw_spec_curve(curve: pd.DataFrame, term: str):
     """The specification-curve figure of one workforce measure (not saved): a Figure.
 
-    One column: the sorted sign-aligned standardised estimates on top (points coloured by
-    p < 0.05, 95% intervals as a light band behind them, a zero line) and, under it, one row per
-    choice (Simonsohn, Simmons and Nelson 2020) under a heading row per dimension, marked dark in
-    the columns of the specifications that made it. With about 1,500 specifications several share
-    a pixel, so the marks read as a density: dark where every specification there made the choice.
+    One column: the sorted standardised effects on top (points coloured by p < 0.05, 95%
+    intervals as a light band behind them, a zero line) and, under it, one row per choice
+    (Simonsohn, Simmons and Nelson 2020) marked dark in the columns of the specifications that
+    made it, each dimension's rows under a bold heading at the left. With some 2,000
+    specifications several share a pixel, so the marks read as a density: dark where every
+    specification there made the choice. Text is 8.5 pt or larger (8 px at 360 px wide).
     """
     phone_theme()
     s = spec_sorted(curve, term)
     m = choice_matrix(s)
     n_rows = len(choice_rows(m)[1])
-    # heights in inches, top to bottom: title and legend, curve, gap, choices (one row each), x label
-    top, curve_h, gap, row_h, bottom = 0.75, 2.0, 0.25, 0.2, 0.4
-    height = top + curve_h + gap + n_rows * row_h + bottom
-    fig = plt.figure(figsize=(5.2, height))
-    left, right = 0.42, 0.98
-    ax_m = fig.add_axes((left, bottom / height, right - left, n_rows * row_h / height))
-    ax_c = fig.add_axes((left, (bottom + n_rows * row_h + gap) / height, right - left, curve_h / height))
+    # heights in inches, top to bottom: legend, curve, gap, choices (one row each), x label
+    top, gap, bottom = 0.3, 0.1, 0.3
+    height = top + SPEC_CURVE_IN + gap + n_rows * SPEC_ROW_IN + bottom
+    fig = plt.figure(figsize=(SPEC_WIDTH_IN, height))
+    left, right = 0.405, 0.985
+    ax_m = fig.add_axes((left, bottom / height, right - left, n_rows * SPEC_ROW_IN / height))
+    ax_c = fig.add_axes((left, (bottom + n_rows * SPEC_ROW_IN + gap) / height, right - left, SPEC_CURVE_IN / height))
     _curve_panel(ax_c, s)
-    ax_c.set_ylabel("Estimate per SD\n(above 0: worse rating)")
-    ax_c.set_title(MEASURE_LABELS[term], pad=24)
+    ax_c.set_ylabel(SPEC_EFFECT_LABEL, fontsize=SPEC_TEXT_PT)
+    ax_c.tick_params(axis="y", labelsize=SPEC_TEXT_PT)
     handles, names = ax_c.get_legend_handles_labels()
     ax_c.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
-                markerscale=2.5, handletextpad=0.3, columnspacing=1.2, borderaxespad=0.1)
+                markerscale=3, handletextpad=0.3, columnspacing=1.2, borderaxespad=0.1, fontsize=SPEC_TEXT_PT)
     _choices_panel(ax_m, m)
-    ax_m.tick_params(axis="y", labelsize=9)
-    ax_m.set_xlabel(f"{len(s):,} specifications, sorted by estimate")
+    ax_m.set_xlabel(f"{len(s):,} distinct specifications, sorted by effect", fontsize=SPEC_TEXT_PT)
     fig.align_ylabels([ax_c, ax_m])
     return fig
 
@@ -492,6 +499,8 @@ def alt_panel_coefficients(results: dict) -> str:
 #: plain words for the multiverse's choice dimensions (keys of ``results.json["multiverse"]["choices"]``)
 CHOICE_WORDS = {"estimator": "estimator", "outcome": "outcome coding", "timing": "timing",
                 "controls": "controls", "sample": "sample"}
+#: the estimator groups the alt text names (``design`` in ``multiverse.csv``)
+DESIGN_WORDS = {"pooled": "pooled", "within": "within-council"}
 
 
 def spec_curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
@@ -506,21 +515,25 @@ def spec_curve_summary(curve: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by term (order of :data:`SPEC_TERMS`): ``n_fitted``, ``share_worse`` (share of
-        fitted specifications with a positive sign-aligned estimate, i.e. a worse rating),
-        ``share_sig`` (share with p < 0.05), ``moves_most`` and ``moves_most_other`` (the choice
-        whose levels' medians differ most, and the same among choices other than the outcome
-        coding, whose codings sit on different scales), computed with
-        :func:`analysis.models.multiverse.summarise`, the function that writes
-        ``results.json["multiverse"]``.
+        specifications with a positive effect, i.e. a worse rating), ``share_sig`` (share with
+        p < 0.05), the same two shares for the pooled and the within-council designs
+        (``share_worse_pooled`` ...), and ``moves_most`` (the choice whose levels' medians
+        differ most), computed with :func:`analysis.models.multiverse.summarise`, the function
+        that writes ``results.json["multiverse"]``.
     """
-    from ..models.multiverse import summarise
-    by_term = summarise(curve)["by_term"]
+    from ..models.multiverse import summarise_table
+    by_term = summarise_table(curve)
     rows = {}
     for t in SPEC_TERMS:
         s = spec_sorted(curve, t)
-        rows[t] = {"n_fitted": len(s), "share_worse": float((s["worse_rating_std"] > 0).mean()),
-                   "share_sig": float(s["significant"].mean()), "moves_most": by_term[t]["moves_most"],
-                   "moves_most_other": by_term[t]["moves_most_excluding_outcome"]}
+        r = {"n_fitted": len(s), "share_worse": float((s["effect"] > 0).mean()),
+             "share_sig": float(s["significant"].mean()), "moves_most": by_term[t]["moves_most"]}
+        for design in DESIGN_WORDS:
+            part = s[s["design"] == design]
+            r[f"n_{design}"] = len(part)
+            r[f"share_worse_{design}"] = float((part["effect"] > 0).mean())
+            r[f"share_sig_{design}"] = float(part["significant"].mean())
+        rows[t] = r
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -531,15 +544,14 @@ def _pct(x: float) -> str:
 def alt_spec_curve(curve: pd.DataFrame, term: str) -> str:
     """Alt text of :func:`fig_spec_curve` for ``term``, with numbers from :func:`spec_curve_summary`."""
     r = spec_curve_summary(curve).loc[term]
-    moves = CHOICE_WORDS[r["moves_most"]]
-    if r["moves_most_other"] != r["moves_most"]:
-        moves += f" (among the other choices, the {CHOICE_WORDS[r['moves_most_other']]})"
-    return (f"Specification curve of the {SHORT[term].lower()}: the {int(r['n_fitted']):,} fitted "
-            "specifications sorted by their standardised estimate, signed so that positive means a worse "
+    designs = "; ".join(f"{_pct(r[f'share_worse_{d}'])} and {_pct(r[f'share_sig_{d}'])} of the "
+                        f"{int(r[f'n_{d}']):,} {w} ones" for d, w in DESIGN_WORDS.items())
+    return (f"Specification curve of the {SHORT[term].lower()}: the {int(r['n_fitted']):,} distinct "
+            "specifications sorted by their standardised effect, signed so that positive means a worse "
             "rating, with 95% intervals; beneath it, a panel marks the estimator, outcome coding, timing, "
             f"controls and sample each specification used. {SHORT[term]}: {_pct(r['share_worse'])} of "
-            f"specifications point to a worse rating and {_pct(r['share_sig'])} have p below 0.05; the choice "
-            f"that moves the estimate most is the {moves}.")
+            f"specifications point to a worse rating and {_pct(r['share_sig'])} have p below 0.05 ({designs}); "
+            f"the choice that moves the estimate most is the {CHOICE_WORDS[r['moves_most']]}.")
 
 
 def alt_texts(panel: pd.DataFrame, results: dict, curve: pd.DataFrame) -> dict[str, str]:

@@ -33,7 +33,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
     fd = model(results, "panel_first_difference_grade_num")
     ame = model(results, "ologit_ame_good")["coefficients"]
     orr = model(results, "ologit_odds_ratio")["coefficients"]
-    sc = results["spec_curve"]
     hz = results["hausman"]["grade_num"]
     v = {
         "build": build_info(),
@@ -77,13 +76,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
             "ame_caseload_pp": fmt(100 * ame["caseload"]["estimate"], 2),
             "ame_caseload_lo": fmt(100 * ame["caseload"]["ci_low"], 2),
             "ame_caseload_hi": fmt(100 * ame["caseload"]["ci_high"], 2),
-        },
-        "sc": {
-            "n_specs": str(sc["n_specifications"]), "n_fitted": str(sc["n_fitted"]),
-            "n_not_identified": str(sc["n_not_identified"]),
-            **{f"{t}_{k}": (f"{100 * b[k]:.0f}%" if k.startswith("share") else fmt(b[k], 3))
-               for t, b in sc["by_term"].items() for k in ("median_worse_rating_std", "share_positive",
-                                                            "share_significant_5pct")},
         },
     }
     return v

@@ -1,4 +1,4 @@
-"""Numbers quoted in the reverse-direction and robustness text, merged into ``_variables.yml``
+"""Numbers quoted in the reverse-direction text, merged into ``_variables.yml``
 under the key ``rev`` (``{{< var rev.agency.cs_k0 >}}``). Every value is a formatted string; keys
 contain no numeric segments (k=+1 is ``kp1``, k=-2 is ``km2``, Mbar = 1 is ``rm1``, Mbar = 0.5 is
 ``rm05``)."""
@@ -117,20 +117,4 @@ def reverse_variables(results: dict) -> dict:
     ny = model(results, "rev_cs_not_yet_absorbing_agency_rate")
     out["agency"]["cs_notyet_k0"], out["agency"]["cs_notyet_k0_ci"] = _k(ny, 0), _ci(ny, 0)
     out["agency"]["cs_notyet_pre_p"] = fmt_p(ny["stats"]["pre_trend_wald"]["p_value"])
-    mv = results["multiverse"]
-    out["mv"] = {"n_specs": f"{mv['n_specifications']:,}", "n_fitted": f"{mv['n_fitted']:,}",
-                 "n_not_identified": f"{mv['n_not_identified']:,}",
-                 "n_skipped": f"{mv['n_skipped_missing_data']:,}"}
-    for term, b in mv["by_term"].items():
-        out["mv"][term.replace("_rate", "")] = {
-            "median": fmt(b["median_worse_rating_std"], 3),
-            "share_sig": f"{100 * b['share_significant_5pct']:.0f}%",
-            "share_pos": f"{100 * b['share_positive']:.0f}%",
-            "sig_share_pos": ("–" if b["share_positive_among_significant"] is None
-                              else f"{100 * b['share_positive_among_significant']:.0f}%"),
-            "insp_share_pos": f"{100 * b['inspection_level']['share_positive']:.0f}%",
-            "insp_share_sig": f"{100 * b['inspection_level']['share_significant_5pct']:.0f}%",
-            "insp_n": f"{b['inspection_level']['n_fitted']:,}",
-            "moves_most": b["moves_most"], "moves_most_other": b["moves_most_excluding_outcome"],
-        }
     return out

@@ -1,4 +1,4 @@
-"""Tables of the reverse-direction event study (markdown) and of the multiverse.
+"""Tables of the reverse-direction event study (markdown).
 
 Rows are grouped under heading rows (an outcome, a restriction) instead of repeating a label;
 estimates are percentage points (rates) or log points (FTE counts, 100 x change in ln) to one
@@ -159,21 +159,3 @@ def tbl_reverse_choices(results: dict) -> str:
                      ", ".join(_bd(h[i]["breakdown_mbar_k0"]) for i in ids)])
     return md(pd.DataFrame(rows, columns=["Outcome", "Primary", "Overlapping events kept", "Censuses 2017+",
                                           "Breakdown M̄: primary, kept, 2017+"]), "lrrrr")
-
-
-def tbl_multiverse(results: dict) -> str:
-    """Per workforce term: median sign-aligned standardised estimate, shares, and the choice that
-    moves the estimate most (range of medians across its levels)."""
-    mv = results["multiverse"]
-    rows = []
-    for t, b in mv["by_term"].items():
-        ch = b["choices"]
-        rows.append([MEASURE_LABELS[t].split(" (")[0], str(b["n_fitted"]), fmt(b["median_worse_rating_std"], 3),
-                     f"{fmt(b['min'], 3)} to {fmt(b['max'], 3)}", f"{100 * b['share_positive']:.0f}%",
-                     f"{100 * b['share_significant_5pct']:.0f}%",
-                     f"{b['moves_most']} ({fmt(ch[b['moves_most']]['range_of_medians'], 3)})",
-                     f"{b['moves_most_excluding_outcome']} "
-                     f"({fmt(ch[b['moves_most_excluding_outcome']]['range_of_medians'], 3)})"])
-    return md(pd.DataFrame(rows, columns=["Measure", "Fitted", "Median per SD", "Range", "Worse-rating sign",
-                                          "p < 0.05", "Moves most (range)", "Excluding outcome (range)"]),
-              "lrrrrrll")
