@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import MEASURE_LABELS, fmt, fmt_p, interval, model
+from .common import fmt, fmt_p, interval, model
 from .tables import md
 
 RATES = ("agency_rate", "vacancy_rate", "turnover_rate")
