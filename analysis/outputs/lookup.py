@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
+from ..render.quarto_rules import RAW_TABLE_OPT_OUT
 from .common import TABLES
 from .maps import latest_codes, latest_grades
 from .tables import escape_md
@@ -375,7 +376,8 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
             '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
             'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
             f'<details class="csc-legend"><summary>Key to symbols and abbreviations (quartiles, marks, years): select to open or close</summary><ul>{items}</ul></details>\n'
-            '<div class="csc-scroll"><table>\n'
+            # Quarto must not parse this table (issue 16: it rewrote <small> and its layout)
+            '<div class="csc-scroll"><table data-quarto-disable-processing="true">\n'
             '<caption>Council lookup</caption>\n'
             f"<thead><tr>{''.join(thead)}</tr></thead>\n<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>\n"
             f"<script>{JS}</script>\n</div>\n")
@@ -492,6 +494,8 @@ def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
     iqr = iqr_by_measure(panel, measures, year)
     fragment = lookup_html(frame, measures, year, iqr)
     (TABLES / "lookup.html").write_text(fragment, encoding="utf-8")
-    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + fragment + "```\n", encoding="utf-8")
+    # the raw block opts out of Quarto's HTML table processing in every pass (Quarto >= 1.5)
+    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + RAW_TABLE_OPT_OUT + "\n" + fragment + "```\n",
+                                          encoding="utf-8")
     (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr), encoding="utf-8")
     return {"tbl-lookup": "analysis/outputs/lookup.py::write_lookup"}

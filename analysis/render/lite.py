@@ -39,6 +39,7 @@ import yaml
 
 from .. import paths
 from ..fileio import atomic_write
+from . import quarto_rules
 
 VAR_RE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE_RE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
@@ -334,6 +335,10 @@ def resolve_refs(text: str, num: Numbering) -> str:
 def assemble(doc: Document, fmt: str = "html") -> tuple[str, Numbering]:
     """The document's markdown for ``fmt`` with shortcodes, conditions, numbers and refs resolved."""
     text = expand(doc.body, doc.path, doc.variables, base=doc.base, root=doc.root)
+    found = quarto_rules.problems(text)
+    if found:
+        raise RenderError(f"{doc.path}: {len(found)} construct(s) that Quarto renders differently "
+                          f"(analysis/render/quarto_rules.py): " + "; ".join(found[:5]))
     text = select_format(text, fmt)
     text, num = number_document(text)
     return resolve_refs(text, num), num
@@ -341,6 +346,9 @@ def assemble(doc: Document, fmt: str = "html") -> tuple[str, Numbering]:
 
 def metadata(doc: Document) -> dict:
     """Pandoc metadata from the document's front matter (title block shortcodes expanded)."""
+    found = quarto_rules.metadata_problems(doc.meta)
+    if found:
+        raise RenderError(f"{doc.path}: front matter: " + "; ".join(found))
     meta = {}
     for key in ("title", "subtitle", "date", "lang"):
         if key in doc.meta:
@@ -521,6 +529,19 @@ def page_variables(typst_format: dict) -> list[str]:
     return ["-V", f"papersize:{geo['papersize']}", "-V", f"fontsize:{geo['fontsize']}"]
 
 
+def syntax_highlighting(typst_format: dict) -> str:
+    """Pandoc's ``--syntax-highlighting`` for the typst pass, as Quarto chooses it.
+
+    Quarto >= 1.9 highlights typst code with Skylighting by default (every code block and inline
+    code becomes inline ``raw`` tokens with ``EndLine()`` line ends; quarto-cli #13878) unless
+    ``syntax-highlighting: idiomatic`` asks for typst's native raw elements; pandoc's own typst
+    default is idiomatic. The lite engine follows the format option, with Quarto's default
+    (Skylighting; pandoc's pygments colours stand in for Quarto's arrow theme), so that the two
+    engines lay code out alike (issue 16: the BibTeX block lost its line breaks under Quarto)."""
+    value = str(typst_format.get("syntax-highlighting", typst_format.get("highlight-style", "default")))
+    return f"--syntax-highlighting={'pygments' if value == 'default' else value}"
+
+
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -571,7 +592,7 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         # rules (a sticky caption block) still see the caption element
         header.write_text(LITE_TYPST_HEADER + shared, encoding="utf-8")
         typ = build / "report.typ"
-        _run([pandoc, rel(md_path), *common, "--to", "typst", *page_variables(ty),
+        _run([pandoc, rel(md_path), *common, "--to", "typst", *page_variables(ty), syntax_highlighting(ty),
               "--include-in-header", rel(header), "-o", rel(typ)], doc.root)
         src = typ.read_text(encoding="utf-8")
         # pandoc's typst writer drops the alt text (Quarto adds it, quarto-cli #14110): put each
