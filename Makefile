@@ -100,7 +100,7 @@ $(COMMIT_STAMP): FORCE
 report: $(HTML) $(PDF) ## render the report (HTML + PDF) with RENDER_ENGINE
 $(HTML) $(PDF) &: $(OUTPUT_STAMP) $(QMD) $(RENDER_CODE) $(ENGINE_STAMP) $(COMMIT_STAMP) | $(STAMP)
 	$(call step,report,$(PY) -m analysis.render --engine $(ENGINE))
-	@tail -n 1 $(LOGDIR)/report.log 2>/dev/null | grep '^rendered' || true
+	@grep -E '^(rendered|render: )' $(LOGDIR)/report.log 2>/dev/null || true
 
 # A citable release: versioned folder with HTML, PDF, results and a sha256 manifest.
 release: report ## releases/v<version>/ + deposit archive; refuses a dirty tree

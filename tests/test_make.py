@@ -40,5 +40,6 @@ def test_progress_lines_and_engine_in_the_out_of_date_test():
     assert lite.returncode == 0, lite.stdout + lite.stderr
     assert re.search(r"^report\s+done in\s+\d+\.\d s$", lite.stdout, re.M), lite.stdout
     assert "rendered with the in-project engine" in lite.stdout
+    assert re.search(r"^render: \d+ warnings? \(see _build/logs/render\.log\)$", lite.stdout, re.M), lite.stdout
     noop = _make("report", "RENDER_ENGINE=lite", env=env)
     assert "done in" not in noop.stdout

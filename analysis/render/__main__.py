@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__, paths
 from ..outputs import buildinfo
+from . import renderlog
 from .lite import Document, RenderError, atomic_write, postprocess_html, render, source_date_epoch
 
 FORCE_LITE = "make report RENDER_ENGINE=lite (or python -m analysis.render --engine lite)"
@@ -72,10 +73,13 @@ def _tracked_state(root: Path) -> str:
         return ""
 
 
-def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf")) -> dict[str, Path]:
+def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf"),
+                  log: dict[str, str] | None = None) -> dict[str, Path]:
     """Render with the Quarto CLI: ONE ``quarto render`` call for both formats (two calls each
     clean the project's output directory, issue 9 finding 2) into a staging folder, then copy to
-    the versioned names. The PDF's dates come from ``SOURCE_DATE_EPOCH`` (typst honours it)."""
+    the versioned names. The PDF's dates come from ``SOURCE_DATE_EPOCH`` (typst honours it).
+    Quarto's stderr (its warnings; all of it on a failure) goes into ``log["quarto render"]``."""
+    log = {} if log is None else log
     quarto = shutil.which("quarto")
     if not quarto:
         raise RenderError(f"quarto is not on PATH; to render without it: {FORCE_LITE}")
@@ -87,6 +91,7 @@ def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf"))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(source_date_epoch(root))}
     before = _tracked_state(root)
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    log["quarto render"] = proc.stderr
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise RenderError(f"quarto render failed (exit {proc.returncode}): {tail}; to render with the "
@@ -120,22 +125,37 @@ def main(argv: list[str] | None = None) -> int:
     stem = f"report-v{__version__}"
     engine = resolve_engine(args.engine)
     formats = ("html", "pdf") if args.format == "both" else (args.format,)
+    log: dict[str, str] = {}
     try:
         description = engine_description(engine)
         if args.root == paths.ROOT:
             per_format = format_engines(engine)
             buildinfo.refresh(engine=description, engine_html=per_format["html"], engine_pdf=per_format["pdf"])
         if engine == "quarto":
-            written = quarto_render(args.root, args.out, stem, formats)
+            written = quarto_render(args.root, args.out, stem, formats, log=log)
         else:
-            written = render(Document.load(args.root), args.out, stem, formats)
+            written = render(Document.load(args.root), args.out, stem, formats, log=log)
         record = {"engine": engine, "description": description, "files": sorted(p.name for p in written.values())}
         atomic_write(args.out / f"{stem}.render.json", (json.dumps(record, indent=1) + "\n").encode())
     except (RenderError, OSError) as exc:
         print(f"error: {exc}".splitlines()[0], file=sys.stderr)
+        _write_log(args.root, log)
         return 2
     print(f"rendered with {description}: " + ", ".join(os.path.relpath(p) for p in written.values()))
+    _write_log(args.root, log)
     return 0
+
+
+def _write_log(root: Path, log: dict[str, str]) -> None:
+    """The render log (every engine's stderr) and the one-line warning count, on stdout."""
+    if not log:
+        return
+    try:
+        _, n = renderlog.write(root, log)
+    except OSError as exc:  # a log that cannot be written never fails the render
+        print(f"render: log not written ({exc})")
+        return
+    print(renderlog.summary(n))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import yaml
 
 from .. import paths
 from ..fileio import atomic_write
-from . import quarto_rules
+from . import quarto_rules, renderlog
 
 VAR_RE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE_RE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
@@ -542,17 +542,22 @@ def syntax_highlighting(typst_format: dict) -> str:
     return f"--syntax-highlighting={'pygments' if value == 'default' else value}"
 
 
-def _run(cmd: list[str], cwd: Path) -> None:
+def _run(cmd: list[str], cwd: Path) -> str:
+    """Run pandoc; return its stderr (its warnings, for the render log)."""
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RenderError(f"pandoc failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return proc.stderr
 
 
-def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> dict[str, Path]:
+def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf"),
+           log: dict[str, str] | None = None) -> dict[str, Path]:
     """Render the document to ``out_dir/stem.html`` and ``out_dir/stem.pdf`` (atomic writes).
 
-    The two formats are independent (each its own pandoc run); they run side by side.
+    The two formats are independent (each its own pandoc run); they run side by side. ``log``,
+    if given, receives each step's warnings (pandoc's stderr, typst's warnings) by step name.
     """
+    log = {} if log is None else log
     pandoc = _pandoc()
     typst = _typst() if "pdf" in formats else None
     build = doc.root / "_build" / "lite"
@@ -570,9 +575,9 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         html_cfg = fmt_cfg.get("html", {})
         css = rel(doc.base / html_cfg.get("css", "style.css"))
         tmp_html = build / "report.html"
-        _run([pandoc, rel(md_path), *common, "--to", "html5", "--embed-resources", "--mathml",
-              "--toc", f"--toc-depth={html_cfg.get('toc-depth', 2)}", "--css", css, "--section-divs",
-              "-o", rel(tmp_html)], doc.root)
+        log["pandoc html"] = _run([pandoc, rel(md_path), *common, "--to", "html5", "--embed-resources",
+                                   "--mathml", "--toc", f"--toc-depth={html_cfg.get('toc-depth', 2)}",
+                                   "--css", css, "--section-divs", "-o", rel(tmp_html)], doc.root)
         dest = out_dir / f"{stem}.html"
         atomic_write(dest, postprocess_html(tmp_html.read_text(encoding="utf-8")).encode("utf-8"))
         return dest
@@ -592,8 +597,9 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         # rules (a sticky caption block) still see the caption element
         header.write_text(LITE_TYPST_HEADER + shared, encoding="utf-8")
         typ = build / "report.typ"
-        _run([pandoc, rel(md_path), *common, "--to", "typst", *page_variables(ty), syntax_highlighting(ty),
-              "--include-in-header", rel(header), "-o", rel(typ)], doc.root)
+        log["pandoc typst"] = _run([pandoc, rel(md_path), *common, "--to", "typst", *page_variables(ty),
+                                    syntax_highlighting(ty), "--include-in-header", rel(header),
+                                    "-o", rel(typ)], doc.root)
         src = typ.read_text(encoding="utf-8")
         # pandoc's typst writer drops the alt text (Quarto adds it, quarto-cli #14110): put each
         # figure's fig-alt on its image, which PDF/UA-1 requires
@@ -604,8 +610,13 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
         typ.write_text(src, encoding="utf-8")
         try:
             standards = pdf_standards(ty)
-            pdf_bytes = typst.compile(str(typ), root=str(doc.root), timestamp=source_date_epoch(doc.root),
-                                      **({"pdf_standards": standards} if standards else {}))
+            args = dict(root=str(doc.root), timestamp=source_date_epoch(doc.root),
+                        **({"pdf_standards": standards} if standards else {}))
+            if hasattr(typst, "compile_with_warnings"):
+                pdf_bytes, warnings = typst.compile_with_warnings(str(typ), **args)
+                log["typst"] = renderlog.typst_warnings(warnings)
+            else:
+                pdf_bytes = typst.compile(str(typ), **args)
         except Exception as exc:  # typst.TypstError carries the diagnostic
             raise RenderError(f"typst failed: {exc}") from None
         dest = out_dir / f"{stem}.pdf"
