@@ -197,8 +197,9 @@ def bibtex_lines(text: str) -> list[str]:
 
 
 def check_one_field_per_line(lines: list[str]) -> None:
+    """Opening line, then exactly one line per field (none wrapped onto a second line), then '}'."""
     assert lines[0].startswith("@techreport{") and lines[0].endswith(","), lines[:2]
-    fields = [re.match(r"^(\w+)\s*=", ln).group(1) for ln in lines[1:-1] if re.match(r"^(\w+)\s*=", ln)]
+    fields = [m.group(1) if (m := re.match(r"^(\w+) *= *\S", ln)) else ln for ln in lines[1:-1]]
     assert fields == list(BIB_FIELDS), f"not one field per line: {lines}"
     assert lines[-1] == "}"
 
