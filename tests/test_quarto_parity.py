@@ -56,6 +56,7 @@ def test_detector_finds_a_dash_joined_shortcode():
     assert rules.dash_joined_shortcodes("{{< var a >}}-{{< var b >}}")
     assert rules.dash_joined_shortcodes("{{< var a >}}\u2013{{< var b >}}")
     assert rules.dash_joined_shortcodes("2015-{{< var b >}}")
+    assert rules.dash_joined_shortcodes("{{< var a >}}\u00a0to\u00a0{{< var b >}}")  # one Str token, too
     assert not rules.dash_joined_shortcodes("{{< var a >}} to {{< var b >}}")
     assert not rules.dash_joined_shortcodes("{{< var a >}} \u2013 {{< var b >}}")
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import re
 
-DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"
-#: a shortcode touching a dash on either side, with no space between
+#: dashes, and the no-break spaces that pandoc keeps inside one Str token as it keeps a dash
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212\u00a0\u202f"
+#: a shortcode touching a dash (or a no-break space) on either side, with no space between
 DASH_JOINED_RE = re.compile(rf">\}}\}}[{DASHES}]|[{DASHES}]\{{\{{<")
 EXAMPLE_LIST_RE = re.compile(r"^\s*\(@")
 FENCE_RE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(.*?)\s*$")
