@@ -484,6 +484,43 @@ def pdf_standards(typst_format: dict) -> list[str]:
     return [str(v) for v in ([value] if isinstance(value, str) else value)]
 
 
+def typst_length(value, where: str) -> str:
+    """A length of ``format: typst`` (``2.2cm``, ``10pt``, ``1in``) checked as typst reads it."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?(pt|mm|cm|in|em)", text):
+        raise RenderError(f"_quarto.yml / front matter: format: typst: {where}: {value!r} is not a typst "
+                          f"length such as 2.2cm, 10pt or 1in")
+    return text
+
+
+def page_geometry(typst_format: dict) -> dict:
+    """Paper, margins and font size of ``format: typst`` as Quarto's typst template uses them.
+
+    Quarto passes ``papersize`` and ``margin`` (a map: ``x``, ``y``, ``top``, ``bottom``, ``left``,
+    ``right``) to its template's ``set page(paper: .., margin: (x: .., y: ..))``; pandoc's own
+    typst template does the same with the metadata map ``margin`` (``$for(margin/pairs)$``) but
+    ignores a dotted variable such as ``-V margin.x:2.2cm``, which is a string named "margin.x"
+    (0.2.0 got pandoc's default 1.25in margins that way: 43 pages instead of Quarto's 38).
+    """
+    margin = typst_format.get("margin") or {"x": "2.2cm", "y": "2.2cm"}
+    if not isinstance(margin, dict):
+        margin = {"x": margin, "y": margin}
+    sides = ("x", "y", "top", "bottom", "left", "right", "inside", "outside", "rest")
+    unknown = sorted(set(margin) - set(sides))
+    if unknown:
+        raise RenderError(f"_quarto.yml: format: typst: margin: unknown side(s) {unknown}; use {list(sides)}")
+    return {"papersize": str(typst_format.get("papersize", "a4")),
+            "fontsize": typst_length(typst_format.get("fontsize", "10pt"), "fontsize"),
+            "margin": {k: typst_length(v, f"margin: {k}") for k, v in margin.items()}}
+
+
+def page_variables(typst_format: dict) -> list[str]:
+    """Pandoc arguments for the scalar geometry (paper, font size); the margin map goes into the
+    typst pass's front matter (:func:`render`), where pandoc's template reads its pairs."""
+    geo = page_geometry(typst_format)
+    return ["-V", f"papersize:{geo['papersize']}", "-V", f"fontsize:{geo['fontsize']}"]
+
+
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -522,19 +559,20 @@ def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> 
     def pdf() -> Path:
         text, _ = assemble(doc, "typst")
         md_path = build / "report.typst.md"
-        md_path.write_text("---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n\n" + text, encoding="utf-8")
         ty = fmt_cfg.get("typst", {})
+        # the margin map as metadata: pandoc's template writes `margin: (x: 2.2cm, y: 2.2cm,)`
+        # into its `set page(...)`, as Quarto's does (page_geometry)
+        typst_meta = {**meta, "margin": page_geometry(ty)["margin"]}
+        md_path.write_text("---\n" + yaml.safe_dump(typst_meta, allow_unicode=True) + "---\n\n" + text,
+                           encoding="utf-8")
         header = build / "header.typ"
         shared = (doc.base / ty["include-in-header"]).read_text(encoding="utf-8") if ty.get("include-in-header") else ""
         # the lite rule first: a later show rule applies first, so the shared header's caption
         # rules (a sticky caption block) still see the caption element
         header.write_text(LITE_TYPST_HEADER + shared, encoding="utf-8")
-        margin = ty.get("margin", {})
         typ = build / "report.typ"
-        _run([pandoc, rel(md_path), *common, "--to", "typst", "-V", f"papersize:{ty.get('papersize', 'a4')}",
-              "-V", f"fontsize:{ty.get('fontsize', '10pt')}", "-V", f"margin.x:{margin.get('x', '2.2cm')}",
-              "-V", f"margin.y:{margin.get('y', '2.2cm')}", "--include-in-header", rel(header),
-              "-o", rel(typ)], doc.root)
+        _run([pandoc, rel(md_path), *common, "--to", "typst", *page_variables(ty),
+              "--include-in-header", rel(header), "-o", rel(typ)], doc.root)
         src = typ.read_text(encoding="utf-8")
         # pandoc's typst writer drops the alt text (Quarto adds it, quarto-cli #14110): put each
         # figure's fig-alt on its image, which PDF/UA-1 requires
