@@ -3,6 +3,8 @@ figures, as markdown pipe tables (emitted by :func:`analysis.outputs.tables.md`)
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from . import tables
@@ -33,6 +35,13 @@ CLOGIT_REASON = ("it uses only the LAs whose outcome changed between their "
                  "inspections (an LA always or never Good or better adds nothing within it)")
 
 
+def _reading_reason(reason: str) -> str:
+    """A drop reason of results.json as the reader reads it: a lag structure by its name in the
+    table's columns, not its identifier ("mean_two_before")."""
+    return re.sub(r"\(lag structure (\w+)\)",
+                  lambda m: f"(needed for the {LAG_LABELS[m.group(1)].lower()})", reason)
+
+
 def tbl_fwd_sample(results: dict) -> str:
     """Graded inspections, drops by reason (in the order applied) and the sample used, per lag."""
     samples = results["forward"]["sample"]
@@ -44,7 +53,7 @@ def tbl_fwd_sample(results: dict) -> str:
                 reasons.append(d["reason"])
     rows = [["Graded inspections (SIF + ILACS)", *[f"{samples[l]['graded_inspections']:,}" for l in lags]]]
     for r in reasons:
-        rows.append([f"− {r}", *[str(next((d["n"] for d in samples[l]["drops"] if d["reason"] == r), 0))
+        rows.append([f"− {_reading_reason(r)}", *[str(next((d["n"] for d in samples[l]["drops"] if d["reason"] == r), 0))
                                  for l in lags]])
     rows.append(["Inspections used", *[f"{samples[l]['n_used']:,}" for l in lags]])
     for fw in ("SIF", "ILACS"):
