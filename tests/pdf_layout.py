@@ -146,3 +146,33 @@ def broken_identifiers(pdf: Path, identifiers: set[str]) -> list[str]:
             if re.search(re.escape(head) + r"[ \t]*\n[ \t]*" + re.escape(tail), text):
                 bad.append(f"{head}|{tail}")
     return bad
+
+
+CAPTION_RE = re.compile(r"^(Figure|Table) \d+: ")
+
+
+def float_pages(by_page: dict[int, list[Line]]) -> set[int]:
+    """Pages holding only figures and tables: every body-size line belongs to a caption (a run
+    of body-size lines that starts "Figure N:" or "Table N:"); table text and page numbers
+    aside. LaTeX's float pages: their blank share is bounded by half, not a third."""
+    out = set()
+    for p, ls in by_page.items():
+        body = [l for l in ls if l.height > TABLE_TEXT_MAX and not re.fullmatch(r"\d+", l.text)
+                and not CONTINUED_RE.match(l.text)]
+        if not body:
+            continue
+        in_caption, ok = False, True
+        prev = None
+        for l in ls:
+            if l.height <= TABLE_TEXT_MAX or re.fullmatch(r"\d+", l.text) or CONTINUED_RE.match(l.text):
+                in_caption = False
+                continue
+            if CAPTION_RE.match(l.text):
+                in_caption = True
+            elif not (in_caption and prev is not None and l.top - prev.bottom < 6):
+                ok = False
+                break
+            prev = l
+        if ok:
+            out.add(p)
+    return out

@@ -2,7 +2,8 @@
 (:mod:`pdf_layout`):
 
 * no page more than a third empty, except the page before a top-level Section (or appendix,
-  references) starts and the last page;
+  references) starts and the last page; a page of floats only (figures and tables, no body
+  text; LaTeX's float page) no more than half empty;
 * no table split leaving two body rows or fewer on a page;
 * no identifier (inline code) broken across lines other than after "_", "/", ".", ":" or "-";
 * the specification curves two to a page.
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.skipif(not (shutil.which("pdftotext") and shutil.which(
 
 HEADER = paths.ROOT / "report" / "typst-header.typ"
 MAX_BLANK = 1 / 3
+#: a page of floats only (figures and tables, no body text) may be up to half empty
+MAX_BLANK_FLOAT_PAGE = 1 / 2
 MIN_ROWS = 3
 
 
@@ -45,9 +48,10 @@ def underfilled_pages(pdf: Path) -> list[str]:
     by_page = layout.lines(pdf)
     starts = layout.section_start_pages(by_page)
     last = max(by_page)
+    floats = layout.float_pages(by_page)
     blank = layout.blank_fractions(pdf, margin_y_cm())
     return [f"page {p}: {b:.0%} of the text block empty" for p, b in blank.items()
-            if b > MAX_BLANK and p != last and p + 1 not in starts]
+            if b > (MAX_BLANK_FLOAT_PAGE if p in floats else MAX_BLANK) and p != last and p + 1 not in starts]
 
 
 def orphaned_rows(pdf: Path) -> list[str]:
