@@ -94,7 +94,8 @@ def mixed_precision(markdown: str) -> list[str]:
 
 def stars(markdown: str) -> list[str]:
     _, _, rows = parse(markdown)
-    return [c for r in rows for c in r if STAR_RE.search(c)]
+    # a bold group heading ("**NAO 2016**") is markup, not a star
+    return [c for r in rows for c in r if STAR_RE.search(c) and not re.fullmatch(r"\*\*[^*]+\*\*", c)]
 
 
 def unbalanced(markdown: str) -> list[str]:

@@ -115,6 +115,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     v["rev"] = reverse_variables(results)
     v["mv"] = multiverse_variables(results)
     v["fwd"] = forward_variables(results)
+    v["note"] = table_notes(results, panel)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
@@ -129,6 +130,15 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     order, labels = report_labels()
     shown = {k: made[k] for k in order if k in made}
     (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(shown, labels), encoding="utf-8")
+
+
+def table_notes(results: dict, panel: pd.DataFrame) -> dict[str, str]:
+    """The notes printed under table captions (``{{< var note.tbl_x >}}``): why the columns'
+    sample sizes differ, the tests that are not interval estimates. Escaped (data are text)."""
+    notes = {**tables.panel_notes(results, panel),
+             "tbl_fwd_magnitudes": tables_forward.note_fwd_magnitudes(results),
+             "tbl_fwd_cre": tables_forward.note_fwd_cre(results)}
+    return {k: tables.escape_md(f"Note: {n}") for k, n in notes.items() if n}
 
 
 class _Worker:

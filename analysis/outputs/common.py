@@ -62,45 +62,5 @@ def model(results: dict, model_id: str) -> dict:
     raise KeyError(f"model {model_id!r} not in {RESULTS}")
 
 
-def missing(x: object) -> bool:
-    """True for None, NaN and pandas' missing markers: printed as "–", never "nan" or "None"."""
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(x != x)  # NaN is the one value unequal to itself
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt(x: float | None, digits: int = 2) -> str:
-    """Fixed ``digits`` decimals with a true minus sign; missing -> "–"; a value that rounds to
-    zero prints without a sign (0.0, never −0.0)."""
-    if missing(x):
-        return "–"
-    text = f"{x:,.{digits}f}"
-    if not any(ch in "123456789" for ch in text):  # rounds to zero: no sign
-        text = text.lstrip("-")
-    return text.replace("-", "−")
-
-
-def fmt_p(p: float | None) -> str:
-    if missing(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def fmt_p_prose(p: float | None) -> str:
-    """p-value with its relation sign, for prose: '< 0.001' or '= 0.474'."""
-    if p is None:
-        return "–"
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
-#: non-breaking space: keeps a confidence interval on one line ("[−7.2,\u00a02.2]" never wraps
-#: inside its brackets in the PDF or HTML)
-NBSP = "\u00a0"
-
-
-def interval(lo: str, hi: str) -> str:
-    """A 95% interval of two formatted ends, "[lo,<NBSP>hi]": one unbreakable word."""
-    return f"[{lo},{NBSP}{hi}]"
+# the formatting rules have one home (formats.py); re-exported here for the older imports
+from .formats import NBSP, fmt, fmt_p, fmt_p_prose, interval, missing  # noqa: E402,F401

@@ -16,7 +16,8 @@ import string
 import pandas as pd
 
 from ..data.sources import load_registry
-from .common import GRADE_ORDER, MEASURE_LABELS, fmt, fmt_p, interval, missing, model
+from .common import GRADE_ORDER, MEASURE_LABELS, model
+from .formats import OR_DIGITS, fmt, fmt_p, interval, missing, odds_ci, pp_ci, pp_se, points_se, sample_note
 
 ESTIMATOR_LABELS = {"pooled": "Pooled", "random": "Random eff.", "between": "Between",
                     "fe_twoway": "LA + year FE", "first_difference": "First diff."}
@@ -281,9 +282,16 @@ RATE_SCALE = {"cin_rate": 100, "cpp_rate": 10, "cla_rate": 10}
 IDACI_UNIT = 0.1
 
 
-def _coef_cell(c: dict, scale: float = 1) -> str:
-    """'estimate (SE)' with three decimals (every cell of a panel table alike), no stars."""
-    return f"{fmt(scale * c['estimate'], 3)} ({fmt(scale * c['std_error'], 3)})"
+def _coef_cell(c: dict, scale: float = 1, outcome: str = "grade_num") -> str:
+    """'estimate (SE)', no stars: grade points to three decimals, Good or better (a probability)
+    in percentage points to one decimal (:mod:`analysis.outputs.formats`)."""
+    if outcome == "good_or_better":
+        return pp_se(scale * c["estimate"], scale * c["std_error"], probability=True)
+    return points_se(c["estimate"], c["std_error"], scale)
+
+
+#: the unit of every cell of a panel table, in its first header cell
+PANEL_UNITS = {"grade_num": "Grade points (SE)", "good_or_better": "Good or better, pp (SE)"}
 
 
 def _panel_table(results: dict, outcome: str) -> str:
@@ -303,12 +311,12 @@ def _panel_table(results: dict, outcome: str) -> str:
         for mid in ids.values():
             c = model(results, mid)["coefficients"].get(t)
             cells.append("not identified" if c is None and t == "idaci_2019" else
-                         "–" if c is None else _coef_cell(c, scale))
+                         "–" if c is None else _coef_cell(c, scale, outcome))
         rows.append([label, *cells])
     rows.append(["Year effects", *["no" if e == "between" else "yes" for e in ids]])
     rows.append(["Observations", *[f"{model(results, m)['stats']['nobs']:,}" for m in ids.values()]])
     rows.append(["LAs", *[str(model(results, m)["stats"]["n_las"]) for m in ids.values()]])
-    return md(pd.DataFrame(rows, columns=["", *ESTIMATOR_LABELS.values()]))
+    return md(pd.DataFrame(rows, columns=[PANEL_UNITS[outcome], *ESTIMATOR_LABELS.values()]))
 
 
 def tbl_panel_grade(results: dict) -> str:
@@ -317,6 +325,42 @@ def tbl_panel_grade(results: dict) -> str:
 
 def tbl_panel_good(results: dict) -> str:
     return _panel_table(results, "good_or_better")
+
+
+#: how the note names each panel estimator
+ESTIMATOR_NOTE_NAMES = {"pooled": "pooled", "random": "random effects", "between": "between",
+                        "fe_twoway": "LA + year FE", "first_difference": "first differences"}
+
+
+def note_panel(results: dict, panel: pd.DataFrame, outcome: str) -> str:
+    """Why the panel models' samples differ (:func:`formats.sample_note`): the LA-years the
+    within-LA models keep because they need no IDACI (named from the model frames), one row
+    per LA for the between model, the first census of each run for first differences."""
+    from ..models.spec import model_frame
+    from ..run_models import main_specs
+    specs = dict(main_specs(outcome))
+    ids = {e: f"panel_{e}_{outcome}" for e in ESTIMATOR_LABELS}
+    counts = {ESTIMATOR_NOTE_NAMES[e]: model(results, m)["stats"]["nobs"] for e, m in ids.items()}
+    pooled = model_frame(specs[ids["pooled"]], panel).index
+    within = model_frame(specs[ids["fe_twoway"]], panel).index
+    extra = within.difference(pooled)
+    names = panel.set_index(["la_code", "year"]).loc[extra, "la_name"].drop_duplicates().tolist()
+    idaci = "it needs no IDACI 2019 (constant within an LA)"
+    if names:
+        idaci += f", which is not published for {' or '.join(names)} ({len(extra)} LA-years)"
+    reasons = {"between": "it has one row per LA (the LA's means over its years)",
+               "LA + year FE": idaci,
+               "first differences": "each LA's first census (or first after a gap) has no earlier census "
+                                    "to difference from, while, as under LA + year FE, the LA-years "
+                                    "without IDACI are kept"}
+    note = sample_note(counts, reasons)
+    return note + " The grouped (LA) counts differ for the same reasons." if note else note
+
+
+def panel_notes(results: dict, panel: pd.DataFrame) -> dict[str, str]:
+    """Table notes of the panel tables (``{{< var note.tbl_panel_grade >}}`` in the captions)."""
+    return {"tbl_panel_grade": note_panel(results, panel, "grade_num"),
+            "tbl_panel_good": note_panel(results, panel, "good_or_better")}
 
 
 def tbl_hausman(results: dict) -> str:
@@ -335,14 +379,16 @@ def tbl_inspection(results: dict) -> str:
     for t in [*list(MEASURE_LABELS)[:4], *CONTROL_LABELS]:
         label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
         o, a, lp = orr[t], ame[t], lpm[t]
-        # IDACI per IDACI_UNIT of the score: odds ratios to that power, the rest times it
-        u = IDACI_UNIT if t == "idaci_2019" else 1.0
-        if u != 1.0:
+        # IDACI per IDACI_UNIT of the score, demand rates per RATE_SCALE: odds ratios to that
+        # power, the rest times it
+        u = RATE_SCALE.get(t, IDACI_UNIT if t == "idaci_2019" else 1.0)
+        if t == "idaci_2019":
             label = f"{label} (per {u:g} of the score)"
-        rows.append([label,
-                     f"{fmt(o['estimate'] ** u, 3)} {interval(fmt(o['ci_low'] ** u, 3), fmt(o['ci_high'] ** u, 3))}",
-                     f"{fmt(100 * u * a['estimate'], 2)} {interval(fmt(100 * u * a['ci_low'], 2), fmt(100 * u * a['ci_high'], 2))}",
-                     f"{fmt(100 * u * lp['estimate'], 2)} ({fmt(100 * u * lp['std_error'], 2)})"])
+        elif t in RATE_SCALE:
+            label = label.replace(" per 10k", f" (per +{u} per 10k)")
+        rows.append([label, odds_ci(o["estimate"] ** u, o["ci_low"] ** u, o["ci_high"] ** u),
+                     pp_ci(u * a["estimate"], u * a["ci_low"], u * a["ci_high"], probability=True),
+                     pp_se(u * lp["estimate"], u * lp["std_error"], probability=True)])
     st = model(results, "ologit_logodds")["stats"]
     rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
     return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",

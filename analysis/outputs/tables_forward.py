@@ -3,10 +3,14 @@ figures, as markdown pipe tables (emitted by :func:`analysis.outputs.tables.md`)
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from . import tables
-from .common import MEASURE_LABELS, fmt, fmt_p, interval
+from .common import MEASURE_LABELS
+from .formats import (OR_DIGITS, POINT_DIGITS, change_label, ci, fmt, fmt_p, grouped, interval, odds_ci,
+                      p_cell, pp_ci, points_ci, points_se, pp_se, sample_note)
 
 WORKFORCE = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 SHORT = {"caseload": "Caseload", "vacancy_rate": "Vacancy", "agency_rate": "Agency use", "turnover_rate": "Turnover",
@@ -22,8 +26,20 @@ def fwd_model(results: dict, model_id: str) -> dict:
     raise KeyError(f"forward model {model_id!r} not in results.json")
 
 
-def _ci(est, lo, hi, digits=2) -> str:
-    return f"{fmt(est, digits)} {interval(fmt(lo, digits), fmt(hi, digits))}"
+def _ci(est, lo, hi, digits=OR_DIGITS) -> str:
+    return ci(est, lo, hi, digits)
+
+
+#: why a column of the magnitudes table has fewer inspections than the others
+CLOGIT_REASON = ("it uses only the LAs whose outcome changed between their "
+                 "inspections (an LA always or never Good or better adds nothing within it)")
+
+
+def _reading_reason(reason: str) -> str:
+    """A drop reason of results.json as the reader reads it: a lag structure by its name in the
+    table's columns, not its identifier ("mean_two_before")."""
+    return re.sub(r"\(lag structure (\w+)\)",
+                  lambda m: f"(needed for the {LAG_LABELS[m.group(1)].lower()})", reason)
 
 
 def tbl_fwd_sample(results: dict) -> str:
@@ -37,7 +53,7 @@ def tbl_fwd_sample(results: dict) -> str:
                 reasons.append(d["reason"])
     rows = [["Graded inspections (SIF + ILACS)", *[f"{samples[l]['graded_inspections']:,}" for l in lags]]]
     for r in reasons:
-        rows.append([f"− {r}", *[str(next((d["n"] for d in samples[l]["drops"] if d["reason"] == r), 0))
+        rows.append([f"− {_reading_reason(r)}", *[str(next((d["n"] for d in samples[l]["drops"] if d["reason"] == r), 0))
                                  for l in lags]])
     rows.append(["Inspections used", *[f"{samples[l]['n_used']:,}" for l in lags]])
     for fw in ("SIF", "ILACS"):
@@ -53,17 +69,32 @@ def tbl_fwd_magnitudes(results: dict) -> str:
     for t in [t for t in [*WORKFORCE, "log_spend_total_pc"] if t in mg["ordered_logit"]]:
         o, fe = mg["ordered_logit"][t], mg["fe_good_or_better"][t]
         cl, ml = mg["conditional_logit"][t], mg["multilevel_logit"][t]
-        rows.append([f"{SHORT[t]}: {o['change']}",
-                     _ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"], 1),
-                     _ci(fe["effect"], fe["effect_low"], fe["effect_high"], 1),
-                     _ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
-                     _ci(ml["odds_ratio"], ml["or_low"], ml["or_high"])])
-    n = {k: fwd_model(results, f"fwd_{k}_census_before")["stats"] for k in
-         ("ologit", "fe_good_or_better", "clogit_good", "mlogit_good")}
+        rows.append([change_label(SHORT[t], o["change"]),
+                     pp_ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"]),
+                     pp_ci(fe["effect"], fe["effect_low"], fe["effect_high"]),
+                     odds_ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
+                     odds_ci(ml["odds_ratio"], ml["or_low"], ml["or_high"])])
+    n = _magnitude_stats(results)
     rows.append(["Inspections (LAs)", *[f"{s['nobs']} ({s['n_las']})" for s in n.values()]])
     return tables.md(pd.DataFrame(rows, columns=[
-        "Change", "Ordered logit: AME, pp", "LA fixed effects (linear): pp", "Conditional logit: odds ratio",
-        "Multilevel logit: odds ratio"]))
+        "Change", *MAGNITUDE_COLUMNS]))
+
+
+MAGNITUDE_MODELS = ("ologit", "fe_good_or_better", "clogit_good", "mlogit_good")
+MAGNITUDE_COLUMNS = ["Ordered logit: AME, pp", "LA fixed effects (linear): pp", "Conditional logit: odds ratio",
+                     "Multilevel logit: odds ratio"]
+
+
+def _magnitude_stats(results: dict) -> dict:
+    return {k: fwd_model(results, f"fwd_{k}_census_before")["stats"] for k in MAGNITUDE_MODELS}
+
+
+def note_fwd_magnitudes(results: dict) -> str:
+    """Why the conditional logit column has fewer inspections (:func:`formats.sample_note`)."""
+    n = _magnitude_stats(results)
+    names = ("the ordered logit", "LA fixed effects", "the conditional logit", "the multilevel logit")
+    return sample_note({c: n[m]["nobs"] for c, m in zip(names, MAGNITUDE_MODELS)},
+                       {"the conditional logit": CLOGIT_REASON}, "inspections")
 
 
 def tbl_fwd_precision(results: dict) -> str:
@@ -72,33 +103,51 @@ def tbl_fwd_precision(results: dict) -> str:
     rows = []
     for t in WORKFORCE:
         g, gr = mg["fe_good_or_better"][t], mg["fe_grade"][t]
-        rows.append([f"{SHORT[t]}: {g['change']}",
-                     _ci(g["effect"], g["effect_low"], g["effect_high"], 1), fmt(g["per_within_sd"], 1), fmt(g["mde"], 1),
+        rows.append([change_label(SHORT[t], g["change"]),
+                     pp_ci(g["effect"], g["effect_low"], g["effect_high"]), fmt(g["per_within_sd"], 1), fmt(g["mde"], 1),
                      fmt_p(pr["fe_good_or_better"][t]["p_value"]), fmt_p(pr["fe_good_or_better"][t]["p_holm"]),
                      fmt_p(pr["fe_good_or_better"][t].get("p_romano_wolf")),
-                     _ci(gr["effect"], gr["effect_low"], gr["effect_high"], 3), fmt(gr["mde"], 3),
+                     points_ci(gr["effect"], gr["effect_low"], gr["effect_high"]), fmt(gr["mde"], POINT_DIGITS),
                      fmt_p(pr["fe_grade"][t]["p_holm"]), fmt_p(pr["fe_grade"][t].get("p_romano_wolf"))])
     return tables.md(pd.DataFrame(rows, columns=[
         "Change", "Good or better, pp [95% CI]", "pp per SD", "MDE, pp", "p", "Holm p", "R-W p",
         "Grade points [95% CI]", "MDE, grade points", "Holm p, grade", "R-W p, grade"]))
 
 
+CRE_OUTCOMES = (("good_or_better", "Good or better (pp)"), ("grade", "Grade (grade points)"))
+WALD_TESTS = (("means_workforce", "the LA means of the workforce measures"),
+              ("means_all_time_varying", "the LA means of all time-varying regressors"))
+
+
 def tbl_fwd_cre(results: dict) -> str:
-    """Within- and between-LA associations (correlated random effects) and the Wald tests."""
+    """Within- and between-LA associations (correlated random effects), per unit of each measure:
+    Good or better in percentage points (100 x the probability), the grade in grade points; one
+    row per measure, a column pair per outcome (one unit per column). The Wald tests are in the
+    note (:func:`note_fwd_cre`), not under the interval headings."""
+    cs = {o: fwd_model(results, f"fwd_cre_{o}_census_before")["coefficients"] for o, _ in CRE_OUTCOMES}
     rows = []
-    for outcome, label in [("good_or_better", "Good or better"), ("grade", "Grade")]:
-        m = fwd_model(results, f"fwd_cre_{outcome}_census_before")
-        c = m["coefficients"]
-        for t in WORKFORCE:
-            w, b = c[f"within:{t}"], c[f"between:{t}"]
-            rows.append([label, MEASURE_LABELS[t], _ci(w["estimate"], w["ci_low"], w["ci_high"], 4),
-                         _ci(b["estimate"], b["ci_low"], b["ci_high"], 4)])
-        for key, tl in [("means_workforce", "LA means of the workforce measures = 0"),
-                        ("means_all_time_varying", "LA means of all time-varying regressors = 0")]:
-            w = m["stats"]["wald_means"][key]
-            rows.append([label, f"Wald: {tl}", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", f"p {fmt_p(w['p_value'])}"])
-    return tables.md(pd.DataFrame(rows, columns=["Outcome", "Term", "Within LA [95% CI]", "Between LAs [95% CI]"]),
-                     "llrr")
+    for t in WORKFORCE:
+        cells = []
+        for outcome, _ in CRE_OUTCOMES:
+            for part in ("within", "between"):
+                x = cs[outcome][f"{part}:{t}"]
+                cells.append(pp_ci(x["estimate"], x["ci_low"], x["ci_high"], probability=True)
+                             if outcome == "good_or_better" else points_ci(x["estimate"], x["ci_low"], x["ci_high"]))
+        rows.append([MEASURE_LABELS[t], *cells])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Measure (per unit)", "Good or better, pp: within LA [95% CI]", "Good or better, pp: between LAs [95% CI]",
+        "Grade points: within LA [95% CI]", "Grade points: between LAs [95% CI]"]))
+
+
+def note_fwd_cre(results: dict) -> str:
+    """The cluster-robust Wald tests that the LA means are zero, per outcome."""
+    parts = []
+    for outcome, label in CRE_OUTCOMES:
+        st = fwd_model(results, f"fwd_cre_{outcome}_census_before")["stats"]["wald_means"]
+        tests = [f"{what} χ² = {fmt(st[key]['statistic'], 1)}, df = {st[key]['df']}, {p_cell(st[key]['p_value'])}"
+                 for key, what in WALD_TESTS]
+        parts.append(f"{label.split(' (')[0]}: {'; '.join(tests)}")
+    return "Wald tests that the between-LA terms are zero. " + ". ".join(parts) + "."
 
 
 def tbl_fwd_sensitivity(results: dict) -> str:
@@ -113,11 +162,11 @@ def tbl_fwd_sensitivity(results: dict) -> str:
         for t in ("agency_rate", "caseload"):
             o = ol["coefficients"][t]
             f = fe["coefficients"][t]
-            cells += [f"{fmt(o['estimate'], 3)} ({fmt(o['std_error'], 3)})",
-                      f"{fmt(100 * f['estimate'], 2)} ({fmt(100 * f['std_error'], 2)})"]
+            cells += [points_se(o["estimate"], o["std_error"]),
+                      pp_se(f["estimate"], f["std_error"], probability=True)]
             if t == "agency_rate":  # the within-LA grade scale too (the text quotes it)
                 g = fwd_model(results, fg_id)["coefficients"][t] if fg_id else None
-                cells.append(f"{fmt(g['estimate'], 3)} ({fmt(g['std_error'], 3)})" if g else "not fitted")
+                cells.append(points_se(g["estimate"], g["std_error"]) if g else "not fitted")
         rows.append([label, *cells, f"{ol['stats']['nobs']} / {fe['stats']['nobs']}"])
     return tables.md(pd.DataFrame(rows, columns=[
         "Regressors measured as", "Agency: ordered logit, log-odds", "Agency: FE, pp per pp",
@@ -150,4 +199,4 @@ def tbl_replication(results: dict) -> str:
                  f"{pub['odds_ratio']} {interval(pub['ci_low'], pub['ci_high'])}",
                  f"logit {_ci(lg['odds_ratio'], lg['ci_low'], lg['ci_high'])}; random intercept "
                  f"{_ci(ml['odds_ratio'], ml['ci_low'], ml['ci_high'])} (n = {lg['nobs']})"])
-    return tables.md(pd.DataFrame(rows, columns=["Source", "Figure", "Published", "Ours"]), "llll")
+    return tables.md(pd.DataFrame(grouped(rows), columns=["Figure", "Published", "Ours"]), "lll")

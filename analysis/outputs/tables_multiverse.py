@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .figures import SPEC_CHOICES, SPEC_TERMS
-from .tables import Markup, md
+from .formats import heading_row, percent
+from .tables import md
 
 #: column headings of the workforce measures (in the order of the figures)
 MEASURE_HEADINGS = {"agency_rate": "Agency use", "caseload": "Caseload", "vacancy_rate": "Vacancy rate",
@@ -29,12 +30,11 @@ RULE_LABELS = {
 }
 
 
-def _heading(text: str, width: int) -> list:
-    return [Markup(f"**{text}**"), *[""] * (width - 1)]
+_heading = heading_row
 
 
 def _shares_cell(level: dict) -> str:
-    return f"{100 * level['share_worse']:.0f} / {100 * level['share_significant']:.0f}"
+    return f"{percent(level['share_worse'])} / {percent(level['share_significant'])}"
 
 
 def tbl_multiverse_counts(results: dict) -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .common import fmt, fmt_p, interval, model
+from .common import model
+from .formats import PP_DIGITS, fmt, fmt_p, interval, k_label
+from .formats import ci as _ci
 from .tables import md
 
 RATES = ("agency_rate", "vacancy_rate", "turnover_rate")
@@ -26,13 +28,9 @@ DESIGNS = (("TWFE", "rev_twfe_absorbing_{}"),
            ("TWFE, truncated at exit", "rev_twfe_truncated_{}"))
 
 
-def k_label(k: int) -> str:
-    return "k = 0" if k == 0 else f"k = {'+' if k > 0 else '−'}{abs(k)}"
-
-
 def ci(est: float, lo: float, hi: float) -> str:
-    """Estimate and 95% interval, one decimal."""
-    return f"{fmt(est, 1)} {interval(fmt(lo, 1), fmt(hi, 1))}"
+    """Estimate and 95% interval, one decimal (pp and log points alike)."""
+    return _ci(est, lo, hi, PP_DIGITS)
 
 
 def _cell(m: dict, k: int) -> str:
