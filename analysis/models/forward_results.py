@@ -184,20 +184,9 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
         "frames_checked": {lag: int(len(f.data)) for lag, f in frames.items()},
         "primary": primary, "variants": variants, "proportional_odds": po,
         "lead_test": {"good_or_better": lead, "grade": lead_grade},
-        "caseload_drops_by_census": caseload_drops_by_census(inspections, panel, kept),
+        "caseload_drops_by_census": next(d["by_census_year"] for d in ff.disclosure["drops"]
+                                         if d["reason"].startswith("caseload missing")),
     }
-
-
-def caseload_drops_by_census(inspections: pd.DataFrame, panel: pd.DataFrame, controls) -> dict:
-    """The inspections dropped for a missing caseload, by the census year they would be read from
-    (not all are from the 2015 census, which did not collect caseload)."""
-    from .forward_data import forward_frame
-    full = forward_frame(inspections, panel, controls=controls, regressors=tuple(r for r in WORKFORCE if r != "caseload"))
-    missing = full.data[full.data["la_code"].notna()]
-    mp = panel.set_index(["la_code", "year"])["caseload"]
-    idx = pd.MultiIndex.from_arrays([missing["la_code"], missing["census_year"]])
-    lost = missing[mp.reindex(idx).isna().to_numpy()]
-    return {str(k): int(v) for k, v in lost["census_year"].value_counts().sort_index().items()}
 
 
 def forward_document(out: dict) -> dict:

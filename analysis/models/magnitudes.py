@@ -33,6 +33,23 @@ def _ame_label(term: str, delta: float) -> str:
 Z_ALPHA, Z_POWER = stats.norm.ppf(0.975), stats.norm.ppf(0.80)
 
 
+def ame_good_or_better(model, params: np.ndarray, terms: list[str]) -> np.ndarray:
+    """Average marginal effect of each term on P(grade <= 2) = F(c_2 - x'b) of an ordered logit.
+
+    Notes
+    -----
+    :math:`\mathrm{AME}_k = \frac{1}{n}\sum_i -f(c_2 - x_i'\beta)\,\beta_k` with f the logistic
+    density and :math:`c_2` the second threshold.
+    """
+    k = model.exog.shape[1]
+    beta = params[:k]
+    cuts = model.transform_threshold_params(params)  # [-inf, c1, c2, c3, inf]
+    xb = model.exog @ beta
+    dens = stats.logistic.pdf(cuts[2] - xb)
+    idx = [list(model.exog_names).index(t) for t in terms]
+    return -dens.mean() * beta[idx]
+
+
 def delta_method(fun, params: np.ndarray, cov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Standard errors of ``fun(params)`` by the delta method with a central-difference Jacobian.
 

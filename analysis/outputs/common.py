@@ -83,6 +83,19 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return text.replace("-", "−")
 
 
+def fmt_bound(x: float | None, digits: int = 2, max_extra: int = 3) -> str:
+    """An interval end: like :func:`fmt`, but a non-zero value that would round to zero gets
+    more decimals (up to ``max_extra`` more) so its sign shows: −0.03, not 0.0, as the lower
+    end of an interval whose p-value is 0.051."""
+    if missing(x):
+        return "–"
+    for d in range(digits, digits + max_extra + 1):
+        text = fmt(x, d)
+        if any(ch in "123456789" for ch in text):
+            return text
+    return fmt(x, digits)
+
+
 def fmt_p(p: float | None) -> str:
     if missing(p):
         return "–"

@@ -327,28 +327,6 @@ def tbl_hausman(results: dict) -> str:
     return md(pd.DataFrame(rows, columns=["Outcome", "χ²", "df", "p-value", "Observations"]))
 
 
-def tbl_inspection(results: dict) -> str:
-    orr = model(results, "ologit_odds_ratio")["coefficients"]
-    ame = model(results, "ologit_ame_good")["coefficients"]
-    lpm = model(results, "lpm_good")["coefficients"]
-    rows = []
-    for t in [*list(MEASURE_LABELS)[:4], *CONTROL_LABELS]:
-        label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
-        o, a, lp = orr[t], ame[t], lpm[t]
-        # IDACI per IDACI_UNIT of the score: odds ratios to that power, the rest times it
-        u = IDACI_UNIT if t == "idaci_2019" else 1.0
-        if u != 1.0:
-            label = f"{label} (per {u:g} of the score)"
-        rows.append([label,
-                     f"{fmt(o['estimate'] ** u, 3)} {interval(fmt(o['ci_low'] ** u, 3), fmt(o['ci_high'] ** u, 3))}",
-                     f"{fmt(100 * u * a['estimate'], 2)} {interval(fmt(100 * u * a['ci_low'], 2), fmt(100 * u * a['ci_high'], 2))}",
-                     f"{fmt(100 * u * lp['estimate'], 2)} ({fmt(100 * u * lp['std_error'], 2)})"])
-    st = model(results, "ologit_logodds")["stats"]
-    rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
-    return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",
-                                          "AME on P(Good+), pp [95% CI]", "LPM, pp (SE)"]))
-
-
 #: short names of the derived tables in the dictionary (its "Table" column)
 DERIVED_TABLE_NAMES = {"la_year_panel": "panel", "inspections": "insp.", "hex_map_key": "hex key",
                        "statistical_neighbours": "neigh."}

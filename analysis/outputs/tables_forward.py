@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import tables
-from .common import MEASURE_LABELS, fmt, fmt_p, interval
+from .common import MEASURE_LABELS, fmt, fmt_bound, fmt_p, interval
 
 WORKFORCE = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 SHORT = {"caseload": "Caseload", "vacancy_rate": "Vacancy", "agency_rate": "Agency use", "turnover_rate": "Turnover",
@@ -23,7 +23,90 @@ def fwd_model(results: dict, model_id: str) -> dict:
 
 
 def _ci(est, lo, hi, digits=2) -> str:
-    return f"{fmt(est, digits)} {interval(fmt(lo, digits), fmt(hi, digits))}"
+    return f"{fmt(est, digits)} {interval(fmt_bound(lo, digits), fmt_bound(hi, digits))}"
+
+
+def _cell(row: dict, digits: int = 1) -> str:
+    """One family x variant cell of ``forward.variants``: effect [CI], or why it is absent."""
+    if "not_identified" in row:
+        return "not identified"
+    if "not_fitted" in row:
+        return "not fitted"
+    return _ci(row["effect"], row["low"], row["high"], digits)
+
+
+#: the named choices in the order of the design (results.json sorts keys)
+VARIANT_ORDER = ("all", "census 2017+", "feedback controls", "census 2017+, feedback controls")
+FAMILY_LABELS = {"ordered_logit": "Ordered logit: AME, pp", "logit": "Binary logit: AME, pp",
+                 "fe_good_or_better": "LA fixed effects: pp", "fe_grade": "LA fixed effects: grade points",
+                 "conditional_logit": "Conditional logit: odds ratio",
+                 "multilevel_logit": "Random-intercept logit: odds ratio",
+                 "cre_good_within": "CRE (within LA): pp"}
+
+
+def tbl_fwd_primary(results: dict) -> str:
+    """The primary design beside the ordered and binary logit without feedback controls, on
+    the full and census-2017+ samples (AMEs on P(Good or better), pp [95% CI])."""
+    pr = results["primary"]
+    fam = results["forward"]["variants"]["families"]
+    rows = []
+    for t in pr["term_order"]:
+        p = pr["terms"][t]
+        s17 = pr["sensitivities"]["census_2017_plus"]["terms"][t]
+        rows.append([f"{SHORT[t]}: {p['change']}",
+                     _cell(fam["ordered_logit"]["variants"]["all"][t]),
+                     _cell(fam["logit"]["variants"]["all"][t]),
+                     f"{_ci(p['ame_pp'], p['ci_low'], p['ci_high'], 1)}; Holm p {fmt_p(p['p_holm'])}",
+                     _ci(s17["ame_pp"], s17["ci_low"], s17["ci_high"], 1),
+                     _cell(fam["ordered_logit"]["variants"]["census 2017+"][t])])
+    s17 = pr["sensitivities"]["census_2017_plus"]
+    rows.append(["Inspections (LAs)", f"{fam['ordered_logit']['variants']['all']['caseload']['n']}",
+                 f"{fam['logit']['variants']['all']['caseload']['n']}", f"{pr['n']} ({pr['n_las']})",
+                 f"{s17['n']} ({s17['n_las']})", f"{fam['ordered_logit']['variants']['census 2017+']['caseload']['n']}"])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Change", "Ordered logit (as before)", "Binary logit", "PRIMARY: binary logit + previous grade + type",
+        "Primary, census 2017+", "Ordered logit, census 2017+"]))
+
+
+def tbl_fwd_variants(results: dict) -> str:
+    """Agency use and caseload in every model family, on the full and census-2017+ samples,
+    without and with the feedback controls (previous grade, inspection type)."""
+    v = results["forward"]["variants"]
+    fam = v["families"]
+    variants = [k for k in VARIANT_ORDER if k in v["n_by_variant"]]
+    rows = []
+    for name, label in FAMILY_LABELS.items():
+        digits = 3 if name == "fe_grade" else (2 if "odds ratio" in label else 1)
+        for t in ("agency_rate", "caseload"):
+            rows.append([label, SHORT[t], *[_cell(fam[name]["variants"][k].get(t, fam[name]["variants"][k]), digits) for k in variants]])
+    rows.append(["Inspections (LAs)", "", *[f"{v['n_by_variant'][k]['n']} ({v['n_by_variant'][k]['n_las']})"
+                                            for k in variants]])
+    return tables.md(pd.DataFrame(rows, columns=["Model", "Measure", *[k.capitalize() for k in variants]]), "ll" + "r" * len(variants))
+
+
+def tbl_fwd_checks(results: dict) -> str:
+    """Proportional-odds tests of the ordered logit and the strict-exogeneity (lead) test of the
+    LA fixed-effects model."""
+    po, lead = results["forward"]["proportional_odds"], results["forward"]["lead_test"]["good_or_better"]
+    lr, br = po["lr_partial_po"], po["brant"]
+    rows = [["Proportional odds: LR vs partial proportional odds (workforce slopes free)",
+             f"χ² = {fmt(lr['statistic'], 1)}, df = {lr['df']}", fmt_p(lr["p_value"])],
+            ["Proportional odds: Brant, all covariates", f"χ² = {fmt(br['omnibus']['statistic'], 1)}, df = {br['omnibus']['df']}",
+             fmt_p(br["omnibus"]["p_value"])]]
+    for t in WORKFORCE:
+        b = br["by_term"][t]
+        rows.append([f"Brant: {MEASURE_LABELS[t]}", f"χ² = {fmt(b['statistic'], 1)}, df = {b['df']}", fmt_p(b["p_value"])])
+    for t in WORKFORCE:
+        r = lead["per_change_pp"][t]
+        rows.append([f"Lead test (FE, Good+): next inspection's {SHORT[t].lower()}, pp per {lead_change(results, t)}",
+                     _ci(r["estimate"], r["ci_low"], r["ci_high"], 1), fmt_p(r["p_value"])])
+    w = lead["joint_wald"]
+    rows.append(["Lead test: all four leads jointly", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", fmt_p(w["p_value"])])
+    return tables.md(pd.DataFrame(rows, columns=["Test", "Statistic / estimate [95% CI]", "p"]), "lrr")
+
+
+def lead_change(results: dict, term: str) -> str:
+    return results["forward"]["magnitudes"]["fe_good_or_better"][term]["change"]
 
 
 def tbl_fwd_sample(results: dict) -> str:
