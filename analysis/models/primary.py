@@ -28,10 +28,10 @@ The rule (version 0.3; fixed before the designs below were compared for strength
 * ``outcome`` ('good_plus'), ``estimator`` ('logit'), ``sample`` (words), ``controls`` (columns);
 * ``n`` (inspections), ``n_las``, ``base_rate_good_plus`` (share 0-1 of Good+ in the sample),
   ``base_rate_pp`` (the same in %);
-* ``term_order``: the four workforce terms; ``terms[term]``: ``term``, ``change`` (words),
+* ``term_order``: the four workforce terms; ``terms``: per term, ``terms[term]`` has ``term``, ``change`` (words),
   ``delta``, ``ame_pp``, ``ci_low``, ``ci_high`` (pp), ``p_value``, ``p_holm``, ``odds_ratio``,
   ``or_low``, ``or_high`` (odds of Good+ for the change);
-* ``sensitivities[name]`` for ``census_2017_plus`` and ``without_feedback_controls``: ``n``,
+* ``sensitivities``: ``sensitivities[name]`` for ``census_2017_plus`` and ``without_feedback_controls``: ``n``,
   ``n_las``, ``base_rate_good_plus`` and ``terms[term]`` with the same keys.
 """
 
