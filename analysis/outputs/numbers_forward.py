@@ -72,7 +72,9 @@ def v3_variables(results: dict) -> dict:
                             "p": fmt_p_prose(r["p_value"]), "per_unit": fmt(u["estimate"], 3)}
     s = fw["sample"]["census_before"]
     by = fw["caseload_drops_by_census"]
-    out["c16"] = {"n": str(s.get("n_census_2016", 0)),
+    from ..models.frame import WORKER_LEVEL_FROM
+    out["c16"] = {"n": str(s.get("n_census_2016", 0)), "year": str(WORKER_LEVEL_FROM - 1),
+                  "from": str(WORKER_LEVEL_FROM), "first_census": min(by) if by else "–",
                   "caseload_drop_2015": str(by.get("2015", 0)),
                   "caseload_drop_other": str(sum(v for k, v in by.items() if k != "2015")),
                   "caseload_drop_years": ", ".join(f"{v} from {k}" for k, v in by.items() if k != "2015") or "none"}
@@ -134,7 +136,8 @@ def forward_variables(results: dict) -> dict:
     if spend in mg["ordered_logit"]:  # +£100 per child (log spending; see magnitudes.log_change_at_median)
         o, fe, ml = mg["ordered_logit"][spend], mg["fe_good_or_better"][spend], mg["multilevel_logit"][spend]
         out["spend"] = {
-            "change": f"+£{o['delta']:g} spending per child",
+            "delta": f"£{o['delta']:g}",
+            "change": o["change"],  # the AME adds £100 to each LA's own spending (row by row)
             "ame": fmt(o["ame_pp"], 1), "ame_ci": _ci(o["ame_pp_low"], o["ame_pp_high"], 1),
             "ame_p": fmt_p_prose(o["p_value"]),
             "fe": fmt(fe["effect"], 1), "fe_ci": _ci(fe["effect_low"], fe["effect_high"], 1),

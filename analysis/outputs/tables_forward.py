@@ -136,7 +136,10 @@ def tbl_fwd_magnitudes(results: dict) -> str:
     for t in [t for t in [*WORKFORCE, "log_spend_total_pc"] if t in mg["ordered_logit"]]:
         o, fe = mg["ordered_logit"][t], mg["fe_good_or_better"][t]
         cl, ml = mg["conditional_logit"][t], mg["multilevel_logit"][t]
-        rows.append([f"{SHORT[t]}: {o['change']}",
+        label = f"{SHORT[t]}: {o['change']}"
+        if t.startswith("log_spend"):  # AME: +£100 on each LA's own spending; coefficients: at the median
+            label += f" (other columns: {fe['change']})"
+        rows.append([label,
                      _ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"], 1),
                      _ci(fe["effect"], fe["effect_low"], fe["effect_high"], 1),
                      _ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
