@@ -41,6 +41,25 @@ def _rows(tab: pd.DataFrame, est: str, lo: str, hi: str, n: int, n_las: int) -> 
                 "p_value": float(tab.loc[t, "p_value"]), "n": n, "n_las": n_las} for t in WORKFORCE}
 
 
+def rows_of(name: str, given: tuple, changes: dict) -> dict:
+    """The rows of :func:`fit_family` from a fit already made: ``given`` = (FitResult, its
+    ordered/binary-logit magnitudes table, or None for the coefficient-based families)."""
+    fit, mg = given
+    wf = {t: changes[t] for t in WORKFORCE}
+    n, n_las = fit.stats["nobs"], fit.stats["n_las"]
+    if name in ("ordered_logit", "logit"):
+        return _rows(mg.loc[list(WORKFORCE)], "ame_pp", "ame_pp_low", "ame_pp_high", n, n_las)
+    if name in ("fe_good_or_better", "fe_grade"):
+        tab = linear_magnitudes(fit.coefs, wf, 100.0 if name == "fe_good_or_better" else 1.0)
+        return _rows(tab, "effect", "effect_low", "effect_high", n, n_las)
+    if name in ("conditional_logit", "multilevel_logit"):
+        return _rows(logit_odds_ratios(fit.coefs, wf), "odds_ratio", "or_low", "or_high", n, n_las)
+    if name == "cre_good_within":
+        cw = fit.coefs.loc[[f"within:{t}" for t in WORKFORCE]].rename(index=lambda s: s.split(":")[1])
+        return _rows(linear_magnitudes(cw, wf, 100.0), "effect", "effect_low", "effect_high", n, n_las)
+    raise ValueError(f"unknown forward family {name!r}; choose from {list(SCALES)}")
+
+
 def fit_family(name: str, f: ForwardFrame, changes: dict, log_changes: dict, mlogit=None) -> tuple[dict, object]:
     """One family on one frame: per workforce term {effect, low, high, p_value, n, n_las}; and the
     FitResult."""
@@ -81,7 +100,8 @@ NOT_FITTED = {("multilevel_logit", "feedback controls"), ("multilevel_logit", "c
 def family_variants(ff: ForwardFrame, changes: dict, log_changes: dict, mlogit, given: dict | None = None) -> dict:
     """Every family x variant (:data:`VARIANTS`): ``{family: {"scale", "variants": {variant: rows}}}``
     plus ``n_by_variant``. Effects of realistic changes (:data:`analysis.models.magnitudes.CHANGES`).
-    ``given``: (family, variant) -> FitResult already fitted on that frame (not refitted)."""
+    ``given``: (family, variant) -> (FitResult, magnitudes or None) already fitted on that frame
+    (not refitted; :func:`rows_of` gives the same rows as :func:`fit_family`)."""
     given = given or {}
     out = {name: {"scale": scale, "variants": {}} for name, scale in SCALES.items()}
     n_by = {}
@@ -95,10 +115,7 @@ def family_variants(ff: ForwardFrame, changes: dict, log_changes: dict, mlogit, 
                                                               "not fitted (run time)"}
                 continue
             if (name, label) in given:
-                fit = given[(name, label)]
-                tab = logit_odds_ratios(fit.coefs, {t: changes[t] for t in WORKFORCE})
-                out[name]["variants"][label] = _rows(tab, "odds_ratio", "or_low", "or_high", fit.stats["nobs"],
-                                                     fit.stats["n_las"])
+                out[name]["variants"][label] = rows_of(name, given[(name, label)], changes)
                 continue
             try:
                 out[name]["variants"][label] = fit_family(name, f, changes, log_changes, mlogit)[0]
@@ -140,4 +157,4 @@ def lead_rows(lead: dict, changes: dict) -> dict:
             for t, r in lead["one_at_a_time"].items()}
 
 
-__all__ = ["family_variants", "fit_family", "proportional_odds", "lead_rows", "variant_frame", "VARIANTS", "SCALES"]
+__all__ = ["family_variants", "fit_family", "rows_of", "proportional_odds", "lead_rows", "variant_frame", "VARIANTS", "SCALES"]

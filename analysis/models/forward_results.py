@@ -150,12 +150,17 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
         return fit, logit_magnitudes(res, {t: changes[t] for t in WORKFORCE})
     prim, prim_mg = primary_fit(variant_frame(ff, False, True), "fwd_primary_logit_good")
     fits.append(prim)
+    prim17 = primary_fit(variant_frame(ff, True, True), "fwd_primary_logit_good_census2017")
     primary = primary_block(prim, prim_mg, WORKFORCE, {
-        "census_2017_plus": primary_fit(variant_frame(ff, True, True), "fwd_primary_logit_good_census2017"),
-        "without_feedback_controls": (lg, magnitudes["logit"])})
+        "census_2017_plus": prim17, "without_feedback_controls": (lg, magnitudes["logit"])})
 
     mlogit = lambda f: _mlogit(f, decile, dnote)  # noqa: E731
-    variants = family_variants(ff, changes, log_changes, mlogit, given={("multilevel_logit", "all"): ml})
+    given = {("ordered_logit", "all"): (ol, magnitudes["ordered_logit"]), ("logit", "all"): (lg, magnitudes["logit"]),
+             ("fe_good_or_better", "all"): (fe_good, None), ("fe_grade", "all"): (fe_grade, None),
+             ("conditional_logit", "all"): (cl, None), ("multilevel_logit", "all"): (ml, None),
+             ("cre_good_within", "all"): (cre_good, None),
+             ("logit", "feedback controls"): (prim, prim_mg), ("logit", "census 2017+, feedback controls"): prim17}
+    variants = family_variants(ff, changes, log_changes, mlogit, given=given)
     po = proportional_odds(ff)
     lead = fit_lead_test(ff, "good_or_better")
     lead["per_change_pp"] = lead_rows(lead, changes)
