@@ -64,7 +64,7 @@ def tbl_fwd_primary(results: dict) -> str:
                  f"{fam['logit']['variants']['all']['caseload']['n']}", f"{pr['n']} ({pr['n_las']})",
                  f"{s17['n']} ({s17['n_las']})", f"{fam['ordered_logit']['variants']['census 2017+']['caseload']['n']}"])
     return tables.md(pd.DataFrame(rows, columns=[
-        "Change", "Ordered logit (as before)", "Binary logit", "PRIMARY: binary logit + previous grade + type",
+        "Change", "Ordered logit (as before)", "Binary logit", "Primary design: binary logit + previous grade + type",
         "Primary, census 2017+", "Ordered logit, census 2017+"]))
 
 
