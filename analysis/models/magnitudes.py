@@ -34,7 +34,7 @@ Z_ALPHA, Z_POWER = stats.norm.ppf(0.975), stats.norm.ppf(0.80)
 
 
 def ame_good_or_better(model, params: np.ndarray, terms: list[str]) -> np.ndarray:
-    """Average marginal effect of each term on P(grade <= 2) = F(c_2 - x'b) of an ordered logit.
+    r"""Average marginal effect of each term on P(grade <= 2) = F(c_2 - x'b) of an ordered logit.
 
     Notes
     -----
@@ -51,7 +51,7 @@ def ame_good_or_better(model, params: np.ndarray, terms: list[str]) -> np.ndarra
 
 
 def delta_method(fun, params: np.ndarray, cov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Standard errors of ``fun(params)`` by the delta method with a central-difference Jacobian.
+    r"""Standard errors of ``fun(params)`` by the delta method with a central-difference Jacobian.
 
     Notes
     -----
@@ -152,7 +152,7 @@ def ologit_magnitudes(res, terms_changes: dict[str, float],
 
 
 def ame_change_logit(exog: np.ndarray, names: list[str], params: np.ndarray, term: str, delta: float) -> float:
-    """Average change in P(Good or better) of a binary logit when ``term`` rises by ``delta``.
+    r"""Average change in P(Good or better) of a binary logit when ``term`` rises by ``delta``.
 
     Notes
     -----

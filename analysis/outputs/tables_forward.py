@@ -89,7 +89,7 @@ def tbl_fwd_checks(results: dict) -> str:
     LA fixed-effects model."""
     po, lead = results["forward"]["proportional_odds"], results["forward"]["lead_test"]["good_or_better"]
     lr, br = po["lr_partial_po"], po["brant"]
-    rows = [["Proportional odds: LR vs partial proportional odds (workforce slopes free)",
+    rows = [["Proportional odds: likelihood ratio against partial proportional odds (workforce slopes free)",
              f"χ² = {fmt(lr['statistic'], 1)}, df = {lr['df']}", fmt_p(lr["p_value"])],
             ["Proportional odds: Brant, all covariates", f"χ² = {fmt(br['omnibus']['statistic'], 1)}, df = {br['omnibus']['df']}",
              fmt_p(br["omnibus"]["p_value"])]]
