@@ -234,7 +234,8 @@ def test_every_family_has_a_census_2017_plus_row(frame):
 
 # --------------------------------------------------------------------------- printing
 def test_interval_end_that_rounds_to_zero_keeps_its_sign():
-    assert fmt_bound(-0.03, 1) == "−0.03"
-    assert fmt_bound(0.04, 1) == "0.04"
+    assert fmt_bound(-0.03, 1) == "just below 0"
+    assert fmt_bound(0.04, 1) == "just above 0"
     assert fmt_bound(-2.34, 1) == "−2.3"
     assert fmt_bound(0.0, 1) == "0.0"
+    assert fmt_bound(-0.03, 2) == "−0.03"

@@ -83,6 +83,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
         "tbl-fwd-precision": tables_forward.tbl_fwd_precision, "tbl-fwd-cre": tables_forward.tbl_fwd_cre,
         "tbl-fwd-sensitivity": tables_forward.tbl_fwd_sensitivity, "tbl-replication": tables_forward.tbl_replication,
         "tbl-fwd-primary": tables_forward.tbl_fwd_primary, "tbl-fwd-variants": tables_forward.tbl_fwd_variants,
+        "tbl-fwd-variants-within": tables_forward.tbl_fwd_variants_within,
         "tbl-fwd-checks": tables_forward.tbl_fwd_checks,
     }
     for name, fn in fwd_tbls.items():

@@ -83,17 +83,19 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return text.replace("-", "−")
 
 
-def fmt_bound(x: float | None, digits: int = 2, max_extra: int = 3) -> str:
-    """An interval end: like :func:`fmt`, but a non-zero value that would round to zero gets
-    more decimals (up to ``max_extra`` more) so its sign shows: −0.03, not 0.0, as the lower
-    end of an interval whose p-value is 0.051."""
-    if missing(x):
-        return "–"
-    for d in range(digits, digits + max_extra + 1):
-        text = fmt(x, d)
-        if any(ch in "123456789" for ch in text):
-            return text
+def fmt_bound(x: float | None, digits: int = 2) -> str:
+    """An interval end: :func:`fmt`, except that a non-zero end that rounds to zero is written
+    "just below 0" / "just above 0": [just below 0, 10.8] for a lower end of −0.03, which
+    ``fmt`` would print 0.0 (read as touching zero) while a table column keeps one precision and
+    never shows −0.0."""
+    if rounds_to_zero(x, digits):
+        return "just below 0" if x < 0 else "just above 0"
     return fmt(x, digits)
+
+
+def rounds_to_zero(x: float | None, digits: int) -> bool:
+    """True if ``x`` is non-zero but prints as zero at ``digits`` decimals."""
+    return not missing(x) and x != 0 and not any(ch in "123456789" for ch in f"{x:.{digits}f}")
 
 
 def fmt_p(p: float | None) -> str:

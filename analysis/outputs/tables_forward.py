@@ -22,7 +22,9 @@ def fwd_model(results: dict, model_id: str) -> dict:
     raise KeyError(f"forward model {model_id!r} not in results.json")
 
 
-def _ci(est, lo, hi, digits=2) -> str:
+def _ci(est, lo, hi, digits=2, p=None) -> str:
+    """Estimate [lo, hi]; an end that rounds to zero is written in words (:func:`fmt_bound`);
+    ``p`` is accepted for the callers' symmetry and not printed (tables give p separately)."""
     return f"{fmt(est, digits)} {interval(fmt_bound(lo, digits), fmt_bound(hi, digits))}"
 
 
@@ -32,7 +34,7 @@ def _cell(row: dict, digits: int = 1) -> str:
         return "not identified"
     if "not_fitted" in row:
         return "not fitted"
-    return _ci(row["effect"], row["low"], row["high"], digits)
+    return _ci(row["effect"], row["low"], row["high"], digits, row["p_value"])
 
 
 #: the named choices in the order of the design (results.json sorts keys)
@@ -56,32 +58,49 @@ def tbl_fwd_primary(results: dict) -> str:
         rows.append([f"{SHORT[t]}: {p['change']}",
                      _cell(fam["ordered_logit"]["variants"]["all"][t]),
                      _cell(fam["logit"]["variants"]["all"][t]),
-                     f"{_ci(p['ame_pp'], p['ci_low'], p['ci_high'], 1)}; Holm p {fmt_p(p['p_holm'])}",
-                     _ci(s17["ame_pp"], s17["ci_low"], s17["ci_high"], 1),
+                     _ci(p["ame_pp"], p["ci_low"], p["ci_high"], 1, p["p_value"]), fmt_p(p["p_holm"]),
+                     _ci(s17["ame_pp"], s17["ci_low"], s17["ci_high"], 1, s17["p_value"]),
                      _cell(fam["ordered_logit"]["variants"]["census 2017+"][t])])
     s17 = pr["sensitivities"]["census_2017_plus"]
     rows.append(["Inspections (LAs)", f"{fam['ordered_logit']['variants']['all']['caseload']['n']}",
-                 f"{fam['logit']['variants']['all']['caseload']['n']}", f"{pr['n']} ({pr['n_las']})",
+                 f"{fam['logit']['variants']['all']['caseload']['n']}", f"{pr['n']} ({pr['n_las']})", "",
                  f"{s17['n']} ({s17['n_las']})", f"{fam['ordered_logit']['variants']['census 2017+']['caseload']['n']}"])
     return tables.md(pd.DataFrame(rows, columns=[
-        "Change", "Ordered logit (as before)", "Binary logit", "Primary design: binary logit + previous grade + type",
+        "Change", "Ordered logit (as before)", "Binary logit", "Primary design: binary logit + previous grade + type", "Primary: Holm p",
         "Primary, census 2017+", "Ordered logit, census 2017+"]))
 
 
-def tbl_fwd_variants(results: dict) -> str:
-    """Agency use and caseload in every model family, on the full and census-2017+ samples,
-    without and with the feedback controls (previous grade, inspection type)."""
+POOLED_FAMILIES = ("ordered_logit", "logit", "multilevel_logit")
+WITHIN_FAMILIES = ("fe_good_or_better", "fe_grade", "conditional_logit", "cre_good_within")
+
+
+def _variants_table(results: dict, families: tuple[str, ...]) -> str:
     v = results["forward"]["variants"]
     fam = v["families"]
     variants = [k for k in VARIANT_ORDER if k in v["n_by_variant"]]
     rows = []
-    for name, label in FAMILY_LABELS.items():
-        digits = 3 if name == "fe_grade" else (2 if "odds ratio" in label else 1)
+    for k in variants:
+        nb = v["n_by_variant"][k]
         for t in ("agency_rate", "caseload"):
-            rows.append([label, SHORT[t], *[_cell(fam[name]["variants"][k].get(t, fam[name]["variants"][k]), digits) for k in variants]])
-    rows.append(["Inspections (LAs)", "", *[f"{v['n_by_variant'][k]['n']} ({v['n_by_variant'][k]['n_las']})"
-                                            for k in variants]])
-    return tables.md(pd.DataFrame(rows, columns=["Model", "Measure", *[k.capitalize() for k in variants]]), "ll" + "r" * len(variants))
+            cells = []
+            for name in families:
+                digits = 3 if name == "fe_grade" else (2 if name in ("conditional_logit", "multilevel_logit") else 1)
+                row = fam[name]["variants"][k]
+                cells.append(_cell(row.get(t, row), digits))
+            rows.append([f"{k.capitalize()} ({nb['n']})", SHORT[t], *cells])
+    return tables.md(pd.DataFrame(rows, columns=["Sample, controls (N)", "Measure",
+                                                 *[FAMILY_LABELS[f] for f in families]]), "ll" + "r" * len(families))
+
+
+def tbl_fwd_variants(results: dict) -> str:
+    """Agency use and caseload in the pooled families (one column, one scale each), on the full
+    and census-2017+ samples, without and with the feedback controls (previous grade, type)."""
+    return _variants_table(results, POOLED_FAMILIES)
+
+
+def tbl_fwd_variants_within(results: dict) -> str:
+    """The same choices for the within-LA families (LA fixed effects, conditional logit, CRE)."""
+    return _variants_table(results, WITHIN_FAMILIES)
 
 
 def tbl_fwd_checks(results: dict) -> str:
@@ -140,10 +159,10 @@ def tbl_fwd_magnitudes(results: dict) -> str:
         if t.startswith("log_spend"):  # AME: +£100 on each LA's own spending; coefficients: at the median
             label += f" (other columns: {fe['change']})"
         rows.append([label,
-                     _ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"], 1),
-                     _ci(fe["effect"], fe["effect_low"], fe["effect_high"], 1),
-                     _ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
-                     _ci(ml["odds_ratio"], ml["or_low"], ml["or_high"])])
+                     _ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"], 1, o["p_value"]),
+                     _ci(fe["effect"], fe["effect_low"], fe["effect_high"], 1, fe["p_value"]),
+                     _ci(cl["odds_ratio"], cl["or_low"], cl["or_high"], 2, cl["p_value"]),
+                     _ci(ml["odds_ratio"], ml["or_low"], ml["or_high"], 2, ml["p_value"])])
     n = {k: fwd_model(results, f"fwd_{k}_census_before")["stats"] for k in
          ("ologit", "fe_good_or_better", "clogit_good", "mlogit_good")}
     rows.append(["Inspections (LAs)", *[f"{s['nobs']} ({s['n_las']})" for s in n.values()]])
