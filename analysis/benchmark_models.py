@@ -42,14 +42,14 @@ def time_run_models(root: Path, repeat: int) -> dict:
 def time_parts() -> dict:
     """Wall and CPU seconds of each model family, in this process (imports already paid)."""
     from .derived import load_derived
-    from .models.inspection import fit_inspection_models
+    from .models.forward_results import fit_forward_all
     from .models.multiverse import run_multiverse
     from .models.reverse import fit_reverse
     from .run_models import fit_all
 
     panel, insp = load_derived()
     parts = {}
-    for name, fn in [("inspection models", lambda: fit_inspection_models(insp, panel)),
+    for name, fn in [("forward design (inspection level, every family and check)", lambda: fit_forward_all(insp, panel)),
                      ("reverse event study (TWFE, Callaway-Sant'Anna, honest bounds)", lambda: fit_reverse(panel, insp)),
                      ("multiverse (all specifications)", lambda: run_multiverse(panel, insp)),
                      ("all models in-process", lambda: fit_all(panel, insp))]:

@@ -37,8 +37,8 @@ CHAPTER_CELLS = {
              "from analysis.models.spec import prepare_panel, ModelSpec, PRESSURE\np,i=load_derived(); mp=prepare_panel(p)\n"
              "[fit_panel(s, mp) for o in ('grade_num','good_or_better') for _, s in main_specs(o)]\n"
              "hausman(ModelSpec('fe_twoway','grade_num',PRESSURE,'demand + population'), ModelSpec('random','grade_num',PRESSURE,'demand + population'), mp)\n",
-    "inspections": "from analysis.derived import load_derived\nfrom analysis.models.inspection import fit_inspection_models\n"
-                   "p,i=load_derived(); fit_inspection_models(i,p)\n",
+    "inspections": "from analysis.derived import load_derived\nfrom analysis.models.forward_results import fit_forward_all\n"
+                   "p,i=load_derived(); fit_forward_all(i,p)\n",
     "reverse": "from analysis.derived import load_derived\nfrom analysis.models.reverse import fit_reverse\n"
                "p,i=load_derived(); fit_reverse(p, i)\n",
     "robustness": "from analysis.derived import load_derived\nfrom analysis.models.multiverse import run_multiverse\n"

@@ -28,7 +28,6 @@ from . import __version__, paths
 from .derived import load_derived
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
-from .models.inspection import fit_inspection_models
 from .models.multiverse import run_multiverse, summarise
 from .models.panel import fit_panel, hausman
 from .models.results import FitResult
@@ -93,7 +92,6 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=
         outcome: hausman(ModelSpec("fe_twoway", outcome, PRESSURE, "demand + population"),
                          ModelSpec("random", outcome, PRESSURE, "demand + population"), mp)
         for outcome in ("grade_num", "good_or_better")}
-    fits.extend(fit_inspection_models(insp, panel))
     mv = run_multiverse(panel, insp)
     # inspection level, census before fieldwork
     forward = forward_future.result() if forward_future is not None else fit_forward_all(insp, panel)
@@ -138,6 +136,8 @@ def results_document(out: dict, manifest: dict) -> dict:
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "hausman": out["hausman"],
         **({"forward": forward_document(out["forward"])} if "forward" in out else {}),
+        # the primary design (analysis/models/primary.py: rule and stable key names)
+        **({"primary": out["forward"]["primary"]} if "forward" in out else {}),
         **({"replication": out["replication"]} if "replication" in out else {}),
         "not_identified": out["rejected"],
         "multiverse": summarise(mv),
@@ -171,10 +171,9 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=RESULTS_DIR)
-    ap.add_argument("--workers", type=int, default=None, help="ignored (kept for compatibility; everything runs in one process)")
     args = ap.parse_args(argv)
     panel, insp = load_derived()
-    written = write_results(fit_all(panel, insp, workers=args.workers), args.out)
+    written = write_results(fit_all(panel, insp), args.out)
     print("wrote " + ", ".join(str(p) for p in written.values()))
     return 0
 

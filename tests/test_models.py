@@ -16,8 +16,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import optimize, stats
 
-from analysis.models.inspection import (ame_good_or_better, fit_ordered_logit, inspection_design,
-                                        prepare_inspections)
+from analysis.models.forward import fit_forward_ordered_logit, ordered_logit_design
+from analysis.models.frame import inspection_frame
+from analysis.models.magnitudes import ame_good_or_better
 from analysis.models.panel import design, fit_linearmodels, fit_panel, hausman
 from analysis.models.spec import PRESSURE, IdentificationError, ModelSpec, model_frame, prepare_panel
 from analysis.derived import load_derived
@@ -161,10 +162,10 @@ def _ologit_negloglik(theta, X, y):
 
 def test_ordered_logit_equals_direct_likelihood_maximisation(data):
     panel, insp, _ = data
-    df = prepare_inspections(insp, panel)
-    x = inspection_design(df)
-    res = fit_ordered_logit(df, x)
-    X, y = x.to_numpy(), df["grade"].to_numpy()
+    ff = inspection_frame(panel, insp)
+    _, res = fit_forward_ordered_logit(ff)
+    x = ordered_logit_design(ff.complete(["idaci_2019"], "idaci missing"))
+    X, y = x.to_numpy(), ff.data["grade"].to_numpy()
     start = np.zeros(X.shape[1] + 3)
     start[X.shape[1]:] = [-1.0, 0.5, 0.5]
     direct = optimize.minimize(_ologit_negloglik, start, args=(X, y), method="BFGS",
@@ -175,9 +176,9 @@ def test_ordered_logit_equals_direct_likelihood_maximisation(data):
 
 def test_ame_matches_finite_difference_of_predicted_probabilities(data):
     panel, insp, _ = data
-    df = prepare_inspections(insp, panel)
-    x = inspection_design(df)
-    res = fit_ordered_logit(df, x)
+    ff = inspection_frame(panel, insp)
+    _, res = fit_forward_ordered_logit(ff)
+    x = ordered_logit_design(ff.complete(["idaci_2019"], "idaci missing"))
     params = np.asarray(res.params)
     ame = ame_good_or_better(res.model, params, ["agency_rate", "caseload"])
     for j, term in enumerate(["agency_rate", "caseload"]):

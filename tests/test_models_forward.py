@@ -27,8 +27,7 @@ from analysis.derived import load_derived
 from analysis.models.forward import (conditional_logit_design, fit_forward_conditional_logit, fit_forward_cre,
                                      fit_forward_fe, fit_forward_ordered_logit, time_varying_design)
 from analysis.models.forward_data import (ForwardFrame, MissingColumnError, available_controls, forward_frame)
-from analysis.models.inspection import ame_good_or_better
-from analysis.models.magnitudes import ame_change_ologit, holm, mde, precision_table
+from analysis.models.magnitudes import ame_change_ologit, ame_good_or_better, holm, mde, precision_table
 from analysis.models.multilevel import RandomInterceptLogit
 from analysis.models.timing import TimingError, latest_census_before, validate_forward_timing
 

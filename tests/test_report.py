@@ -117,9 +117,8 @@ def test_pdf_has_version_and_key_numbers_from_results(pdf_text, results):
         f"{fe['agency_rate']['std_estimate']:.3f}",
         f"{fe['caseload']['std_estimate']:.3f}",
         f"{results['hausman']['grade_num']['statistic']:.1f}",
-        str(_model(results, "ologit_logodds")["stats"]["nobs"]),
-        # percentage points to one decimal in every table (analysis/outputs/formats.py)
-        f"{100 * _model(results, 'ologit_ame_good')['coefficients']['agency_rate']['estimate']:.1f} [",
+        str(results["primary"]["n"]),
+        f"{results['primary']['terms']['agency_rate']['ame_pp']:.1f}".replace("-", ""),
         f"{results['multiverse']['counts']['distinct']:,}",
         f"{_model(results, 'rev_cs_never_absorbing_agency_rate')['coefficients']['k=0']['estimate']:.1f}",
     ]

@@ -132,7 +132,7 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
     Row i uses panel values of LA(i) at census years :math:`c_i - l`, :math:`l \\in` LAG_YEARS[lag],
     with :math:`c_i` the last census strictly before fieldwork (30 Sept < start). Reasons, applied
     in order: small LA excluded; no census in panel (LA-year absent or before the first census);
-    caseload missing (the 2015 census did not collect it); other workforce measure missing;
+    caseload missing (not collected in 2015; missing for a few LAs later); other workforce measure missing;
     control missing; lagged census missing (lag structures only).
     """
     if lag not in LAGS:
@@ -158,7 +158,9 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
     def drop(mask: pd.Series, reason: str):
         nonlocal d
         n = int(mask.sum())
-        disclosure["drops"].append({"reason": reason, "n": n})
+        years = d.loc[mask, "census_year"].value_counts().sort_index()
+        disclosure["drops"].append({"reason": reason, "n": n,
+                                    "by_census_year": {str(int(k)): int(v) for k, v in years.items()}})
         d = d[~mask]
 
     drop(d["small_la"], "small LA excluded (City of London, Isles of Scilly)")
@@ -178,7 +180,7 @@ def forward_frame(inspections: pd.DataFrame, panel: pd.DataFrame, lag: str = "ce
         if lag_k == 0:
             drop(d[f"_in{lag_k}"].isna(), "no census in panel for the census before fieldwork")
             drop(d["caseload"].isna() if "caseload" in regressors else pd.Series(False, index=d.index),
-                 "caseload missing (2015 census did not collect it)")
+                 "caseload missing (not collected in the 2015 census; missing for some LAs later)")
             drop(d[[r for r in regressors if r != "caseload"]].isna().any(axis=1), "other workforce measure missing")
             drop(d[list(ctrl_cols)].isna().any(axis=1) if ctrl_cols else pd.Series(False, index=d.index),
                  "control missing")

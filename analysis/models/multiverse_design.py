@@ -1,6 +1,6 @@
 """Rows and columns of each multiverse specification, read from the one inspection-level frame.
 
-For each timing, the rows come from :func:`analysis.models.forward_data.forward_frame` (its lag
+For each timing, the rows come from :func:`analysis.models.frame.inspection_frame` (its lag
 structures ``census_before`` / ``mean_two_before`` / ``change_two_before``, timing-validated
 there), with every control group complete so that a control choice changes columns, not rows.
 A sample is a mask on those rows, defined on the *census* of the regressors:
@@ -40,7 +40,7 @@ import pandas as pd
 from scipy.linalg import lapack
 
 from .forward import inspection_periods
-from .forward_data import forward_frame
+from .frame import inspection_frame
 from .multiverse_rules import CONTROL_PARTS, ESTIMATORS, SAMPLES, TERMS, TIME_INVARIANT_CONTROLS, TIMINGS, Spec
 from .spec import IdentificationError
 
@@ -100,6 +100,9 @@ def sample_masks(frame: pd.DataFrame, year_columns: tuple[str, ...], panel: pd.D
     for col in year_columns:
         aggregate |= lookup_at(indexed, frame, col, "aggregate_collection").astype(bool)
         joint |= lookup_at(indexed, frame, col, "joint_return").astype(bool)
+    if "census_2017_plus" in frame and not np.array_equal(~aggregate, frame["census_2017_plus"].to_numpy() == 1):
+        raise IdentificationError("data/derived/la_year_panel.csv: aggregate_collection disagrees with the analysis "
+                                  "frame's census_2017_plus (worker-level censuses are 2017 and later)")
     fw = frame["framework"].to_numpy()
     return {"all": np.ones(len(frame), bool), "worker-level census": ~aggregate,
             "ILACS only": fw == "ILACS", "excl. London": (frame["region"] != "London").to_numpy(),
@@ -120,7 +123,7 @@ class TimingData:
 
     def __init__(self, timing: str, inspections: pd.DataFrame, panel: pd.DataFrame):
         lag = TIMINGS[timing]
-        ff = forward_frame(inspections, panel, lag=lag, controls=FRAME_CONTROLS)
+        ff = inspection_frame(panel, inspections, lag=lag, controls=FRAME_CONTROLS)
         f = ff.data
         if not f["la_code"].is_monotonic_increasing:
             raise IdentificationError("forward frame rows are not sorted by LA")

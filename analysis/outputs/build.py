@@ -72,7 +72,6 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
         "tbl-panel-grade": (tables.tbl_panel_grade, (results,)),
         "tbl-panel-good": (tables.tbl_panel_good, (results,)),
         "tbl-hausman": (tables.tbl_hausman, (results,)),
-        "tbl-inspection": (tables.tbl_inspection, (results,)),
         "tbl-dictionary": (tables.tbl_dictionary, (dictionary,)),
     }
     TABLES.mkdir(parents=True, exist_ok=True)
@@ -83,6 +82,9 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
         "tbl-fwd-sample": tables_forward.tbl_fwd_sample, "tbl-fwd-magnitudes": tables_forward.tbl_fwd_magnitudes,
         "tbl-fwd-precision": tables_forward.tbl_fwd_precision, "tbl-fwd-cre": tables_forward.tbl_fwd_cre,
         "tbl-fwd-sensitivity": tables_forward.tbl_fwd_sensitivity, "tbl-replication": tables_forward.tbl_replication,
+        "tbl-fwd-primary": tables_forward.tbl_fwd_primary, "tbl-fwd-variants": tables_forward.tbl_fwd_variants,
+        "tbl-fwd-variants-within": tables_forward.tbl_fwd_variants_within,
+        "tbl-fwd-checks": tables_forward.tbl_fwd_checks,
     }
     for name, fn in fwd_tbls.items():
         (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")

@@ -63,4 +63,4 @@ def model(results: dict, model_id: str) -> dict:
 
 
 # the formatting rules have one home (formats.py); re-exported here for the older imports
-from .formats import NBSP, fmt, fmt_p, fmt_p_prose, interval, missing  # noqa: E402,F401
+from .formats import NBSP, fmt, fmt_bound, fmt_p, fmt_p_prose, interval, missing, rounds_to_zero  # noqa: E402,F401

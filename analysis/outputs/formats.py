@@ -53,6 +53,21 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return text.replace("-", "−")
 
 
+def fmt_bound(x: float | None, digits: int = 2) -> str:
+    """An interval end: :func:`fmt`, except that a non-zero end that rounds to zero is written
+    "just below 0" / "just above 0": [just below 0, 10.8] for a lower end of −0.03, which
+    ``fmt`` would print 0.0 (read as touching zero) while a table column keeps one precision and
+    never shows −0.0."""
+    if rounds_to_zero(x, digits):
+        return "just below 0" if x < 0 else "just above 0"
+    return fmt(x, digits)
+
+
+def rounds_to_zero(x: float | None, digits: int) -> bool:
+    """True if ``x`` is non-zero but prints as zero at ``digits`` decimals."""
+    return not missing(x) and x != 0 and not any(ch in "123456789" for ch in f"{x:.{digits}f}")
+
+
 def fmt_p(p: float | None) -> str:
     """A p-value in a p-value column: "0.085" or "< 0.001"."""
     if missing(p):
@@ -78,8 +93,9 @@ def interval(lo: str, hi: str) -> str:
 
 
 def ci(est: float, lo: float, hi: float, digits: int) -> str:
-    """"estimate [lo, hi]" with ``digits`` decimals."""
-    return f"{fmt(est, digits)} {interval(fmt(lo, digits), fmt(hi, digits))}"
+    """"estimate [lo, hi]" with ``digits`` decimals; an end that is non-zero but rounds to zero is
+    written in words (:func:`fmt_bound`: "just below 0"), never 0.0 or −0.0."""
+    return f"{fmt(est, digits)} {interval(fmt_bound(lo, digits), fmt_bound(hi, digits))}"
 
 
 def pp(x: float | None, probability: bool = False) -> str:

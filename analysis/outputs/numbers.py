@@ -31,8 +31,6 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
     fe = model(results, "panel_fe_twoway_grade_num")
     pooled = model(results, "panel_pooled_grade_num")
     fd = model(results, "panel_first_difference_grade_num")
-    ame = model(results, "ologit_ame_good")["coefficients"]
-    orr = model(results, "ologit_odds_ratio")["coefficients"]
     hz = results["hausman"]["grade_num"]
     v = {
         "build": build_info(),
@@ -66,16 +64,5 @@ def variables(panel: pd.DataFrame, inspections: pd.DataFrame, results: dict) -> 
         "fd_p": {t: fmt_p(fd["coefficients"][t]["p_value"]) for t in ["caseload", "agency_rate"]},
         "fe_nobs": f"{fe['stats']['nobs']:,}",
         "hausman": {"stat": fmt(hz["statistic"], 1), "df": str(hz["df"]), "p": fmt_p(hz["p_value"])},
-        "ologit": {
-            "n": str(model(results, "ologit_logodds")["stats"]["nobs"]),
-            "or_agency": fmt(orr["agency_rate"]["estimate"], 3),
-            "or_caseload": fmt(orr["caseload"]["estimate"], 3),
-            "ame_agency_pp": fmt(100 * ame["agency_rate"]["estimate"], 2),
-            "ame_agency_lo": fmt(100 * ame["agency_rate"]["ci_low"], 2),
-            "ame_agency_hi": fmt(100 * ame["agency_rate"]["ci_high"], 2),
-            "ame_caseload_pp": fmt(100 * ame["caseload"]["estimate"], 2),
-            "ame_caseload_lo": fmt(100 * ame["caseload"]["ci_low"], 2),
-            "ame_caseload_hi": fmt(100 * ame["caseload"]["ci_high"], 2),
-        },
     }
     return v

@@ -4,7 +4,7 @@ segments; every value is a formatted string."""
 
 from __future__ import annotations
 
-from .common import fmt, fmt_p_prose, interval
+from .common import fmt, fmt_bound, fmt_p_prose, interval
 from .tables_forward import fwd_model
 
 TERMS = {"agency": "agency_rate", "caseload": "caseload", "vacancy": "vacancy_rate", "turnover": "turnover_rate"}
@@ -15,7 +15,70 @@ def _pct(x: float) -> str:
 
 
 def _ci(lo, hi, d) -> str:
-    return interval(fmt(lo, d), fmt(hi, d))
+    return interval(fmt_bound(lo, d), fmt_bound(hi, d))
+
+
+FAMILY_KEYS = {"ordered_logit": "ologit", "logit": "logit", "fe_good_or_better": "fe", "fe_grade": "fe_grade",
+               "conditional_logit": "clogit", "multilevel_logit": "mlogit", "cre_good_within": "cre"}
+VARIANT_KEYS = {"all": "all", "feedback controls": "fb", "census 2017+": "c17", "census 2017+, feedback controls": "c17fb"}
+
+
+def _term(variant: dict, term: str) -> dict:
+    """A term's row of a family x variant, or the variant's reason for having none."""
+    return variant.get(term, variant)
+
+
+def _cell(row: dict, d: int) -> dict:
+    if "effect" not in row:
+        return {"est": "not identified" if "not_identified" in row else "not fitted", "ci": "", "p": ""}
+    return {"est": fmt(row["effect"], d), "ci": _ci(row["low"], row["high"], d), "p": fmt_p_prose(row["p_value"])}
+
+
+def v3_variables(results: dict) -> dict:
+    """Numbers of the v3 forward design: ``fwd.primary``, ``fwd.var`` (family x variant x term),
+    ``fwd.po`` (proportional odds), ``fwd.lead`` (strict exogeneity), ``fwd.c16`` (census 2016)."""
+    fw, pr = results["forward"], results["primary"]
+    out: dict = {"primary": {"n": str(pr["n"]), "n_las": str(pr["n_las"]), "base_rate": fmt(pr["base_rate_pp"], 0) + "%",
+                             "design": pr["design"]}}
+    for key, t in TERMS.items():
+        p = pr["terms"][t]
+        s17 = pr["sensitivities"]["census_2017_plus"]["terms"][t]
+        out["primary"][key] = {"change": p["change"], "ame": fmt(p["ame_pp"], 1), "ci": _ci(p["ci_low"], p["ci_high"], 1),
+                               "p": fmt_p_prose(p["p_value"]), "holm_p": fmt_p_prose(p["p_holm"]),
+                               "c17": fmt(s17["ame_pp"], 1), "c17_ci": _ci(s17["ci_low"], s17["ci_high"], 1),
+                               "c17_p": fmt_p_prose(s17["p_value"])}
+    s17 = pr["sensitivities"]["census_2017_plus"]
+    out["primary"]["c17_n"] = str(s17["n"])
+    var = {}
+    for fam, fk in FAMILY_KEYS.items():
+        d = 3 if fam == "fe_grade" else (2 if fam in ("conditional_logit", "multilevel_logit") else 1)
+        var[fk] = {vk: {key: _cell(_term(fw["variants"]["families"][fam]["variants"][v], t), d) for key, t in TERMS.items()}
+                   for v, vk in VARIANT_KEYS.items()}
+    out["var"] = var
+    out["var_n"] = {vk: str(fw["variants"]["n_by_variant"][v]["n"]) for v, vk in VARIANT_KEYS.items()}
+    po = fw["proportional_odds"]
+    out["po"] = {"lr_chi2": fmt(po["lr_partial_po"]["statistic"], 1), "lr_df": str(po["lr_partial_po"]["df"]),
+                 "lr_p": fmt_p_prose(po["lr_partial_po"]["p_value"]),
+                 "brant_chi2": fmt(po["brant"]["omnibus"]["statistic"], 1), "brant_df": str(po["brant"]["omnibus"]["df"]),
+                 "brant_p": fmt_p_prose(po["brant"]["omnibus"]["p_value"]),
+                 **{f"brant_{key}_p": fmt_p_prose(po["brant"]["by_term"][t]["p_value"]) for key, t in TERMS.items()}}
+    lead = fw["lead_test"]["good_or_better"]
+    out["lead"] = {"n": str(lead["nobs"]), "n_las": str(lead["n_las"]),
+                   "joint_chi2": fmt(lead["joint_wald"]["statistic"], 1), "joint_df": str(lead["joint_wald"]["df"]),
+                   "joint_p": fmt_p_prose(lead["joint_wald"]["p_value"])}
+    for key, t in TERMS.items():
+        r, u = lead["per_change_pp"][t], lead["one_at_a_time"][t]
+        out["lead"][key] = {"pp": fmt(r["estimate"], 1), "ci": _ci(r["ci_low"], r["ci_high"], 1),
+                            "p": fmt_p_prose(r["p_value"]), "per_unit": fmt(u["estimate"], 3)}
+    s = fw["sample"]["census_before"]
+    by = fw["caseload_drops_by_census"]
+    from ..models.frame import WORKER_LEVEL_FROM
+    out["c16"] = {"n": str(s.get("n_census_2016", 0)), "year": str(WORKER_LEVEL_FROM - 1),
+                  "from": str(WORKER_LEVEL_FROM), "first_census": min(by) if by else "–",
+                  "caseload_drop_2015": str(by.get("2015", 0)),
+                  "caseload_drop_other": str(sum(v for k, v in by.items() if k != "2015")),
+                  "caseload_drop_years": ", ".join(f"{v} from {k}" for k, v in by.items() if k != "2015") or "none"}
+    return out
 
 
 def forward_variables(results: dict) -> dict:
@@ -31,7 +94,7 @@ def forward_variables(results: dict) -> dict:
             "sif_graded": str(s["graded_by_framework"].get("SIF", 0)),
             "ilacs_used": str(s["used_by_framework"].get("ILACS", 0)),
             "drop_no_census": str(drops.get("no census in panel for the census before fieldwork", 0)),
-            "drop_caseload": str(drops.get("caseload missing (2015 census did not collect it)", 0)),
+            "drop_caseload": str(drops.get("caseload missing (not collected in the 2015 census; missing for some LAs later)", 0)),
             "drop_small": str(drops.get("small LA excluded (City of London, Isles of Scilly)", 0)),
             "drop_other": str(sum(v for k, v in drops.items() if k.startswith(("other", "control")))),
             "first_year": min(s["used_by_year"]), "last_year": max(s["used_by_year"]),
@@ -73,7 +136,8 @@ def forward_variables(results: dict) -> dict:
     if spend in mg["ordered_logit"]:  # +£100 per child (log spending; see magnitudes.log_change_at_median)
         o, fe, ml = mg["ordered_logit"][spend], mg["fe_good_or_better"][spend], mg["multilevel_logit"][spend]
         out["spend"] = {
-            "change": f"+£{o['delta']:g} spending per child",
+            "delta": f"£{o['delta']:g}",
+            "change": o["change"],  # the AME adds £100 to each LA's own spending (row by row)
             "ame": fmt(o["ame_pp"], 1), "ame_ci": _ci(o["ame_pp_low"], o["ame_pp_high"], 1),
             "ame_p": fmt_p_prose(o["p_value"]),
             "fe": fmt(fe["effect"], 1), "fe_ci": _ci(fe["effect_low"], fe["effect_high"], 1),
@@ -123,8 +187,17 @@ def forward_variables(results: dict) -> dict:
     out["cc"] = {"year": "2020", "agency_inadequate": fmt(cc["Inadequate"]["agency"], 1),
                  "agency_outstanding": fmt(cc["Outstanding"]["agency"], 1),
                  "vacancy_inadequate": fmt(cc["Inadequate"]["vacancy"], 1)}
-    out["prev_models"] = {"fe_agency_grade": fmt(_model_coef(results, "panel_fe_twoway_grade_num", "agency_rate"), 3),
-                          "ologit_or_caseload": fmt(_model_coef(results, "ologit_odds_ratio", "caseload"), 2)}
+    out["prev_models"] = {"fe_agency_grade": fmt(_model_coef(results, "panel_fe_twoway_grade_num", "agency_rate"), 3)}
+    for key, t in TERMS.items():  # the binary logit beside every ordered-logit number
+        b, bp = mg["logit"][t], pr["logit"][t]
+        out[key].update({"logit_ame": fmt(b["ame_pp"], 1), "logit_ame_ci": _ci(b["ame_pp_low"], b["ame_pp_high"], 1),
+                         "logit_ame_p": fmt_p_prose(b["p_value"]), "logit_ame_holm_p": fmt_p_prose(bp["p_holm"])})
+    if "spend" in out:
+        b = mg["logit"]["log_spend_total_pc"]
+        out["spend"].update({"logit_ame": fmt(b["ame_pp"], 1), "logit_ame_ci": _ci(b["ame_pp_low"], b["ame_pp_high"], 1),
+                             "logit_ame_p": fmt_p_prose(b["p_value"]), "ame_change": mg["ordered_logit"]["log_spend_total_pc"]["change"]})
+    if "primary" in results:
+        out.update(v3_variables(results))
     return out
 
 

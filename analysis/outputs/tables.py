@@ -371,30 +371,6 @@ def tbl_hausman(results: dict) -> str:
     return md(pd.DataFrame(rows, columns=["Outcome", "χ²", "df", "p-value", "Observations"]))
 
 
-def tbl_inspection(results: dict) -> str:
-    orr = model(results, "ologit_odds_ratio")["coefficients"]
-    ame = model(results, "ologit_ame_good")["coefficients"]
-    lpm = model(results, "lpm_good")["coefficients"]
-    rows = []
-    for t in [*list(MEASURE_LABELS)[:4], *CONTROL_LABELS]:
-        label = MEASURE_LABELS.get(t, CONTROL_LABELS.get(t))
-        o, a, lp = orr[t], ame[t], lpm[t]
-        # IDACI per IDACI_UNIT of the score, demand rates per RATE_SCALE: odds ratios to that
-        # power, the rest times it
-        u = RATE_SCALE.get(t, IDACI_UNIT if t == "idaci_2019" else 1.0)
-        if t == "idaci_2019":
-            label = f"{label} (per {u:g} of the score)"
-        elif t in RATE_SCALE:
-            label = label.replace(" per 10k", f" (per +{u} per 10k)")
-        rows.append([label, odds_ci(o["estimate"] ** u, o["ci_low"] ** u, o["ci_high"] ** u),
-                     pp_ci(u * a["estimate"], u * a["ci_low"], u * a["ci_high"], probability=True),
-                     pp_se(u * lp["estimate"], u * lp["std_error"], probability=True)])
-    st = model(results, "ologit_logodds")["stats"]
-    rows.append(["Inspections (LAs)", f"{st['nobs']} ({st['n_las']})", "", ""])
-    return md(pd.DataFrame(rows, columns=["", "Odds ratio, worse grade [95% CI]",
-                                          "AME on P(Good+), pp [95% CI]", "LPM, pp (SE)"]))
-
-
 #: short names of the derived tables in the dictionary (its "Table" column)
 DERIVED_TABLE_NAMES = {"la_year_panel": "panel", "inspections": "insp.", "hex_map_key": "hex key",
                        "statistical_neighbours": "neigh."}

@@ -26,7 +26,9 @@ def fwd_model(results: dict, model_id: str) -> dict:
     raise KeyError(f"forward model {model_id!r} not in results.json")
 
 
-def _ci(est, lo, hi, digits=OR_DIGITS) -> str:
+def _ci(est, lo, hi, digits=OR_DIGITS, p=None) -> str:
+    """Estimate [lo, hi] (:func:`formats.ci`); ``p`` is accepted for the callers' symmetry and not
+    printed (tables give p separately)."""
     return ci(est, lo, hi, digits)
 
 
@@ -40,6 +42,106 @@ def _reading_reason(reason: str) -> str:
     table's columns, not its identifier ("mean_two_before")."""
     return re.sub(r"\(lag structure (\w+)\)",
                   lambda m: f"(needed for the {LAG_LABELS[m.group(1)].lower()})", reason)
+
+
+def _cell(row: dict, digits: int = 1) -> str:
+    """One family x variant cell of ``forward.variants``: effect [CI], or why it is absent."""
+    if "not_identified" in row:
+        return "not identified"
+    if "not_fitted" in row:
+        return "not fitted"
+    return _ci(row["effect"], row["low"], row["high"], digits, row["p_value"])
+
+
+#: the named choices in the order of the design (results.json sorts keys)
+VARIANT_ORDER = ("all", "census 2017+", "feedback controls", "census 2017+, feedback controls")
+FAMILY_LABELS = {"ordered_logit": "Ordered logit: AME, pp", "logit": "Binary logit: AME, pp",
+                 "fe_good_or_better": "LA fixed effects: pp", "fe_grade": "LA fixed effects: grade points",
+                 "conditional_logit": "Conditional logit: odds ratio",
+                 "multilevel_logit": "Random-intercept logit: odds ratio",
+                 "cre_good_within": "CRE (within LA): pp"}
+
+
+def tbl_fwd_primary(results: dict) -> str:
+    """The primary design beside the ordered and binary logit without feedback controls, on
+    the full and census-2017+ samples (AMEs on P(Good or better), pp [95% CI])."""
+    pr = results["primary"]
+    fam = results["forward"]["variants"]["families"]
+    rows = []
+    for t in pr["term_order"]:
+        p = pr["terms"][t]
+        s17 = pr["sensitivities"]["census_2017_plus"]["terms"][t]
+        rows.append([f"{SHORT[t]}: {p['change']}",
+                     _cell(fam["ordered_logit"]["variants"]["all"][t]),
+                     _cell(fam["logit"]["variants"]["all"][t]),
+                     _ci(p["ame_pp"], p["ci_low"], p["ci_high"], 1, p["p_value"]), fmt_p(p["p_holm"]),
+                     _ci(s17["ame_pp"], s17["ci_low"], s17["ci_high"], 1, s17["p_value"]),
+                     _cell(fam["ordered_logit"]["variants"]["census 2017+"][t])])
+    s17 = pr["sensitivities"]["census_2017_plus"]
+    rows.append(["Inspections (LAs)", f"{fam['ordered_logit']['variants']['all']['caseload']['n']}",
+                 f"{fam['logit']['variants']['all']['caseload']['n']}", f"{pr['n']} ({pr['n_las']})", "",
+                 f"{s17['n']} ({s17['n_las']})", f"{fam['ordered_logit']['variants']['census 2017+']['caseload']['n']}"])
+    return tables.md(pd.DataFrame(rows, columns=[
+        "Change", "Ordered logit (as before)", "Binary logit", "Primary design: binary logit + previous grade + type", "Primary: Holm p",
+        "Primary, census 2017+", "Ordered logit, census 2017+"]))
+
+
+POOLED_FAMILIES = ("ordered_logit", "logit", "multilevel_logit")
+WITHIN_FAMILIES = ("fe_good_or_better", "fe_grade", "conditional_logit", "cre_good_within")
+
+
+def _variants_table(results: dict, families: tuple[str, ...]) -> str:
+    v = results["forward"]["variants"]
+    fam = v["families"]
+    variants = [k for k in VARIANT_ORDER if k in v["n_by_variant"]]
+    rows = []
+    for k in variants:
+        nb = v["n_by_variant"][k]
+        for t in ("agency_rate", "caseload"):
+            cells = []
+            for name in families:
+                digits = 3 if name == "fe_grade" else (2 if name in ("conditional_logit", "multilevel_logit") else 1)
+                row = fam[name]["variants"][k]
+                cells.append(_cell(row.get(t, row), digits))
+            rows.append([f"{k.capitalize()} ({nb['n']})", SHORT[t], *cells])
+    return tables.md(pd.DataFrame(rows, columns=["Sample, controls (N)", "Measure",
+                                                 *[FAMILY_LABELS[f] for f in families]]), "ll" + "r" * len(families))
+
+
+def tbl_fwd_variants(results: dict) -> str:
+    """Agency use and caseload in the pooled families (one column, one scale each), on the full
+    and census-2017+ samples, without and with the feedback controls (previous grade, type)."""
+    return _variants_table(results, POOLED_FAMILIES)
+
+
+def tbl_fwd_variants_within(results: dict) -> str:
+    """The same choices for the within-LA families (LA fixed effects, conditional logit, CRE)."""
+    return _variants_table(results, WITHIN_FAMILIES)
+
+
+def tbl_fwd_checks(results: dict) -> str:
+    """Proportional-odds tests of the ordered logit and the strict-exogeneity (lead) test of the
+    LA fixed-effects model."""
+    po, lead = results["forward"]["proportional_odds"], results["forward"]["lead_test"]["good_or_better"]
+    lr, br = po["lr_partial_po"], po["brant"]
+    rows = [["Proportional odds: likelihood ratio against partial proportional odds (workforce slopes free)",
+             f"χ² = {fmt(lr['statistic'], 1)}, df = {lr['df']}", fmt_p(lr["p_value"])],
+            ["Proportional odds: Brant, all covariates", f"χ² = {fmt(br['omnibus']['statistic'], 1)}, df = {br['omnibus']['df']}",
+             fmt_p(br["omnibus"]["p_value"])]]
+    for t in WORKFORCE:
+        b = br["by_term"][t]
+        rows.append([f"Brant: {MEASURE_LABELS[t]}", f"χ² = {fmt(b['statistic'], 1)}, df = {b['df']}", fmt_p(b["p_value"])])
+    for t in WORKFORCE:
+        r = lead["per_change_pp"][t]
+        rows.append([f"Lead test (FE, Good+): next inspection's {SHORT[t].lower()}, pp per {lead_change(results, t)}",
+                     _ci(r["estimate"], r["ci_low"], r["ci_high"], 1), fmt_p(r["p_value"])])
+    w = lead["joint_wald"]
+    rows.append(["Lead test: all four leads jointly", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", fmt_p(w["p_value"])])
+    return tables.md(pd.DataFrame(rows, columns=["Test", "Statistic / estimate [95% CI]", "p"]), "lrr")
+
+
+def lead_change(results: dict, term: str) -> str:
+    return results["forward"]["magnitudes"]["fe_good_or_better"][term]["change"]
 
 
 def tbl_fwd_sample(results: dict) -> str:
@@ -69,7 +171,10 @@ def tbl_fwd_magnitudes(results: dict) -> str:
     for t in [t for t in [*WORKFORCE, "log_spend_total_pc"] if t in mg["ordered_logit"]]:
         o, fe = mg["ordered_logit"][t], mg["fe_good_or_better"][t]
         cl, ml = mg["conditional_logit"][t], mg["multilevel_logit"][t]
-        rows.append([change_label(SHORT[t], o["change"]),
+        label = change_label(SHORT[t], o["change"])
+        if t.startswith("log_spend"):  # AME: +£100 on each LA's own spending; coefficients: at the median
+            label += f" (other columns: {fe['change']})"
+        rows.append([label,
                      pp_ci(o["ame_pp"], o["ame_pp_low"], o["ame_pp_high"]),
                      pp_ci(fe["effect"], fe["effect_low"], fe["effect_high"]),
                      odds_ci(cl["odds_ratio"], cl["or_low"], cl["or_high"]),
