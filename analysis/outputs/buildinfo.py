@@ -107,7 +107,8 @@ def build_info(engine: str = "not rendered", strict: bool = False, root=paths.RO
 
 
 def write_variables(v: dict) -> None:
-    VARIABLES.write_text(HEADER + yaml.safe_dump(v, sort_keys=True, allow_unicode=True), encoding="utf-8")
+    from ..fileio import atomic_write  # a kill mid-write never leaves half a _variables.yml
+    atomic_write(VARIABLES, (HEADER + yaml.safe_dump(v, sort_keys=True, allow_unicode=True)).encode("utf-8"))
 
 
 def refresh(engine: str = "not rendered", strict: bool = False, engine_html: str | None = None,

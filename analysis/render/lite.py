@@ -487,7 +487,8 @@ def pdf_standards(typst_format: dict) -> list[str]:
 def _run(cmd: list[str], cwd: Path) -> None:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RenderError(f"pandoc failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        from ..cli import signal_text  # -25 (SIGXFSZ) -> the file size limit, with the fix
+        raise RenderError(f"pandoc failed ({signal_text(proc.returncode)}): {proc.stderr.strip()[-2000:]}")
 
 
 def render(doc: Document, out_dir: Path, stem: str, formats=("html", "pdf")) -> dict[str, Path]:
