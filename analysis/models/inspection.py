@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api (imports all of statsmodels)
+from statsmodels.tools.tools import add_constant
 from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
@@ -130,8 +131,8 @@ def fit_inspection_models(inspections: pd.DataFrame, panel: pd.DataFrame) -> lis
                          {**spec, "estimator": "ordered_logit_ame", "outcome": "P(Good or better)"}, ame_tab,
                          {"nobs": int(res.nobs), "n_las": n_las}))
     # linear probability model, same design, LA-clustered
-    xc = sm.add_constant(x)
-    lpm = sm.OLS(df["good_or_better"], xc).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df["la_code"])[0]})
+    xc = add_constant(x)
+    lpm = OLS(df["good_or_better"], xc).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df["la_code"])[0]})
     lpm_tab = coef_table(lpm.params[terms], lpm.bse[terms], sd, dist="t", df_resid=n_las - 1)
     out.append(FitResult("lpm_good", "inspection",
                          {**spec, "estimator": "lpm", "outcome": "Good or better (0/1)"}, lpm_tab,
