@@ -32,6 +32,11 @@ def atomic_write(dest: Path, data: bytes) -> None:
             fh.write(data)
         ordinary_mode(Path(tmp))
         os.replace(tmp, dest)
+    except OSError as exc:  # disk full or file size limit: name the file being written
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(dest)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -52,8 +57,9 @@ import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 
-#: fault injection for the tests: ``CSC_FAULT=after:<file name>`` raises an I/O error right
-#: after that file is written; ``CSC_FAULT=kill-after:<file name>`` kills the process (SIGKILL)
+#: fault injection for the tests: ``CSC_FAULT=after:<file name>[:<ERRNO>]`` raises an I/O error
+#: (EIO, or the errno named, e.g. ENOSPC) right after that file is written by
+#: :func:`atomic_write`; ``CSC_FAULT=kill-after:<file name>`` kills the process (SIGKILL) there
 FAULT_ENV = "CSC_FAULT"
 
 
@@ -66,7 +72,8 @@ def fault_point(name: str) -> None:
     spec = os.environ.get(FAULT_ENV, "")
     if not spec:
         return
-    kind, _, point = spec.partition(":")
+    kind, _, rest = spec.partition(":")
+    point, _, code = rest.partition(":")
     if point != name:
         return
     if kind == "kill-after":
@@ -74,6 +81,9 @@ def fault_point(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if kind == "after":
         import errno
+        if code:
+            number = getattr(errno, code)
+            raise OSError(number, os.strerror(number), name)
         raise OSError(errno.EIO, f"injected fault after writing {name} ({FAULT_ENV})")
 
 
