@@ -2,6 +2,9 @@
 #
 #   make help     list every target (one line each)
 #   make report   build the report: _output/report-v<version>.html and .pdf
+#                 cold from the committed panel: about 27 s of CPU on 2 cores (models ~12 s of it;
+#                 target 10 s wall, not met), no-op 0.04 s, prose edit ~4.4 s of CPU (the render)
+#                 (make bench-report, 2026-12-04, shared machine: it reports CPU beside wall time)
 #   V=1           show every command's output (default: one progress line per step)
 #   RENDER_ENGINE=auto|quarto|lite   auto: Quarto if on PATH (a Quarto failure is an error)
 #
