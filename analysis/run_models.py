@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, paths
+from . import __version__, fileio, paths
 from .derived import load_derived
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
@@ -35,6 +35,8 @@ from .models.reverse import start_reverse
 from .models.spec import PRESSURE, IdentificationError, ModelSpec, prepare_panel
 
 RESULTS_DIR = paths.ROOT / "report" / "outputs" / "results"
+#: written last, with the sha256 of each results file; the Make target of the models step
+RESULTS_MANIFEST = "manifest.json"
 MAIN_ESTIMATORS = ("pooled", "random", "between", "fe_twoway", "first_difference")
 
 
@@ -158,13 +160,14 @@ def write_results(out: dict, out_dir: Path = RESULTS_DIR) -> dict[str, Path]:
         "multiverse.csv": out["multiverse"].table.to_csv(index=False, lineterminator="\n",
                                                          float_format="%.12g").encode(),
     }
+    # committed as a set: the manifest (what Make depends on) is removed first and written last,
+    # so an interrupted write is re-run, never read as current (analysis/fileio.py)
+    fileio.begin_set(out_dir / RESULTS_MANIFEST)
     written = {}
     for name, content in files.items():
-        path = out_dir / name
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-        written[name] = path
+        fileio.atomic_write(out_dir / name, content)
+        written[name] = out_dir / name
+    fileio.write_manifest(out_dir / RESULTS_MANIFEST, list(written.values()), out_dir)
     return written
 
 

@@ -1,5 +1,6 @@
 """The stamp tells the truth: derived data that differ from their manifest are marked (or an
-error with --strict), and uncommitted changes to tracked files mark the commit "+dirty"."""
+error with --strict), uncommitted changes to tracked files are stated after the commit, and a build
+without git or outside a checkout says so (never a silent "unknown")."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import subprocess
 import pytest
 
 from analysis import paths
-from analysis.outputs.buildinfo import StaleDataError, build_info, data_check, is_dirty
+from analysis.outputs.buildinfo import (NO_GIT, NOT_A_CHECKOUT, StaleDataError, build_info, commit_text,
+                                       data_check, is_dirty)
 
 
 @pytest.fixture
@@ -52,8 +54,31 @@ def test_dirty_tree_is_marked(tmp_path, derived_copy):
     assert not is_dirty(repo)
     (repo / "untracked.txt").write_text("not a change to tracked files\n")
     assert not is_dirty(repo)
-    assert not build_info(root=repo, derived=derived_copy)["commit"].endswith("+dirty")
+    head = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=repo, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert build_info(root=repo, derived=derived_copy)["commit"] == head
     (repo / "a.txt").write_text("two\n")
     assert is_dirty(repo)
     info = build_info(root=repo, derived=derived_copy)
-    assert info["commit"].endswith("+dirty") and info["dirty"] == "yes"
+    assert info["commit"] == f"{head} + uncommitted changes" and info["dirty"] == "yes"
+
+
+def test_no_git_is_stated_not_unknown(tmp_path, derived_copy, monkeypatch):
+    """git not installed (not on PATH): the stamp says so."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    info = build_info(root=repo, derived=derived_copy)
+    assert info["commit"] == NO_GIT == "unavailable (no git)"
+    assert "unknown" not in info["commit"] and info["dirty"] == "no"
+
+
+def test_outside_a_checkout_is_stated(tmp_path, derived_copy):
+    """A copy without .git (an unpacked archive): the stamp says the commit is unavailable."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert commit_text(plain) == NOT_A_CHECKOUT
+    assert build_info(root=plain, derived=derived_copy)["commit"] == "unavailable (not a git checkout)"

@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true",
                     help="rebuild in memory and compare with the files in --out; exit 1 if they differ")
     args = ap.parse_args(argv)
+    from ..fileio import clean_stale  # an interrupted earlier run's .staging-*/.backup-* (issue 17)
+    clean_stale(args.out)
     try:
         files = render(build())
     except DataError as exc:

@@ -18,7 +18,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it imports all of statsmodels (0.4 s)
 from linearmodels.panel import PanelOLS
 from scipy import special, stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
@@ -296,7 +296,7 @@ def fit_forward_cre(ff: ForwardFrame, outcome: str = "good_or_better", deprivati
     df = _check(ff)
     x = cre_design(ff, deprivation=deprivation)
     y = df[outcome].astype(float)
-    res = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": _groups(df)})
+    res = OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": _groups(df)})
     terms = [*ff.covariates]
     cov = res.cov_params()
     within = coef_table(res.params[terms], res.bse[terms], within_sd(df, terms))

@@ -122,9 +122,9 @@ class RandomInterceptLogit:
 
     def fit(self, start: np.ndarray | None = None) -> RandomInterceptLogitResult:
         if start is None:  # ordinary logit estimates and sigma = 0.5
-            import statsmodels.api as sm
+            from statsmodels.discrete.discrete_model import Logit  # not statsmodels.api (imports all of statsmodels)
             try:
-                b0 = np.asarray(sm.Logit(self.y, self.X).fit(disp=False, method="newton", maxiter=100).params)
+                b0 = np.asarray(Logit(self.y, self.X).fit(disp=False, method="newton", maxiter=100).params)
             except Exception:  # noqa: BLE001 - separation etc.: start from zero
                 b0 = np.zeros(self.X.shape[1])
             start = np.append(b0, np.log(0.5))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import Logit  # not statsmodels.api (imports all of statsmodels)
 import yaml
 
 from .. import paths
@@ -94,7 +94,7 @@ def webb_2022(inspections: pd.DataFrame, panel: pd.DataFrame, lit: dict) -> dict
     y = (d["overall_num"] <= 2).astype(float)
     x = pd.DataFrame({"const": 1.0, "imd_decile": d["imd_decile"].astype(float)}, index=d.index)
     ml = RandomInterceptLogit(y, x, d["la_code"]).fit()
-    logit = sm.Logit(y, x).fit(disp=False, cov_type="cluster",
+    logit = Logit(y, x).fit(disp=False, cov_type="cluster",
                                cov_kwds={"groups": pd.factorize(d["la_code"], sort=True)[0]})
     pub = {"odds_ratio": _lit(lit, "webb2022_or_imd_decile"), "ci_low": _lit(lit, "webb2022_or_low"),
            "ci_high": _lit(lit, "webb2022_or_high")}

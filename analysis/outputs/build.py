@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import yaml
 
-from .. import paths
+from .. import fileio, paths
 from ..derived import load_derived
 from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
@@ -23,7 +23,13 @@ from .numbers_multiverse import multiverse_variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
 
+#: written last, with the sha256 of every output (and of the results it was made from); the Make
+#: target of the outputs step, checked before a render (analysis/cli.py)
+MANIFEST = OUT / "manifest.json"
+
+
 def build() -> dict[str, str]:
+    fileio.begin_set(MANIFEST)  # the outputs are incomplete until the manifest is written again
     panel, insp = load_derived()
     results = load_results()
     curve = pd.read_csv(OUT / "results" / "multiverse.csv")
@@ -56,7 +62,16 @@ def build() -> dict[str, str]:
     for stale in FIGURES.glob("fig-*.png"):
         if stale.stem not in made:
             stale.unlink()
+    write_manifest()
     return made
+
+
+def write_manifest() -> dict[str, str]:
+    """The outputs as a set: every file under ``report/outputs/`` and ``_variables.yml`` (its
+    ``build`` block, refreshed by each render, left out), with their sha256."""
+    members = [p for p in OUT.rglob("*") if p.is_file() and p != MANIFEST and p.name != ".stamp"
+               and not p.name.startswith(".")]
+    return fileio.write_manifest(MANIFEST, [*members, VARIABLES], paths.ROOT)
 
 
 def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[str, str]) -> None:

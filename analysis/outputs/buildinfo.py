@@ -8,8 +8,9 @@ The stamp tells the truth about what was built:
 * the data hashes are computed from the derived files that are read, and compared with
   ``data/derived/manifest.json``; a difference marks the stamp "modified" (ISSUE-7 "stale
   stamps") and ``--strict`` makes it an error;
-* a working tree with uncommitted changes to tracked files marks the commit ``+dirty``
-  (``make release`` refuses such a tree, :mod:`analysis.release`).
+* a working tree with uncommitted changes to tracked files is stated ("<sha> + uncommitted
+  changes"; ``make release`` refuses such a tree, :mod:`analysis.release`), and so is a build
+  without git ("unavailable (no git)") or outside a checkout: never a silent "unknown".
 """
 
 from __future__ import annotations
@@ -36,12 +37,32 @@ class StaleDataError(RuntimeError):
     """The derived data read differ from their manifest."""
 
 
+#: the stamp's commit when it cannot be known (never a silent "unknown", issue 17)
+NO_GIT = "unavailable (no git)"
+NOT_A_CHECKOUT = "unavailable (not a git checkout)"
+#: appended to the commit when tracked files differ from it
+DIRTY_SUFFIX = " + uncommitted changes"
+
+
 def _git(*args: str, root=paths.ROOT) -> str:
     try:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def commit_text(root=paths.ROOT) -> str:
+    """The stamp's commit: ``<sha>``, ``<sha> + uncommitted changes``, or why there is none
+    (:data:`NO_GIT` when git is not installed, :data:`NOT_A_CHECKOUT` outside a repository)."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=10", "HEAD"], cwd=root, capture_output=True,
+                             text=True, check=True).stdout.strip()
+    except OSError:
+        return NO_GIT
+    except subprocess.CalledProcessError:
+        return NOT_A_CHECKOUT
+    return sha + (DIRTY_SUFFIX if is_dirty(root) else "")
 
 
 def is_dirty(root=paths.ROOT) -> bool:
@@ -83,14 +104,14 @@ def build_info(engine: str = "not rendered", strict: bool = False, root=paths.RO
     if modified and strict:
         raise StaleDataError(f"{', '.join(modified)} differ from {derived / 'manifest.json'}: rebuild "
                              f"with `make data` or restore the committed files")
-    commit = _git("rev-parse", "--short=10", "HEAD", root=root)
-    dirty = is_dirty(root)
+    commit = commit_text(root)
+    dirty = commit.endswith(DIRTY_SUFFIX)
     date = _git("log", "-1", "--format=%cs", root=root) or "unknown"
     year, month = (date[:4], MONTHS[int(date[5:7]) - 1]) if date[:4].isdigit() else ("unknown", "unknown")
     return {
         "version": __version__,
         "version_key": __version__.replace(".", "_"),
-        "commit": commit + ("+dirty" if dirty else ""),
+        "commit": commit,
         "dirty": "yes" if dirty else "no",
         "date": date,
         "date_text": date_text(date),
@@ -107,7 +128,8 @@ def build_info(engine: str = "not rendered", strict: bool = False, root=paths.RO
 
 
 def write_variables(v: dict) -> None:
-    VARIABLES.write_text(HEADER + yaml.safe_dump(v, sort_keys=True, allow_unicode=True), encoding="utf-8")
+    from ..fileio import atomic_write  # a kill mid-write never leaves half a _variables.yml
+    atomic_write(VARIABLES, (HEADER + yaml.safe_dump(v, sort_keys=True, allow_unicode=True)).encode("utf-8"))
 
 
 def refresh(engine: str = "not rendered", strict: bool = False, engine_html: str | None = None,

@@ -47,7 +47,7 @@ TIGHT_PAD_IN = 0.1
 def saved_width_in(fig) -> float:
     """Width in inches of the image ``save`` writes: the tight bounding box of everything drawn
     (a legend below the axes or a long label can make it wider than the figure) plus padding."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # layout only (text extents), no rasterising: a third of a save
     return float(fig.get_tightbbox(fig.canvas.get_renderer()).width) + 2 * TIGHT_PAD_IN
 
 
@@ -359,7 +359,7 @@ def text_overlaps(fig) -> list[tuple[str, str]]:
 
     Tick labels of ticks outside the axis limits are not drawn (matplotlib keeps them visible
     but skips them), so they are left out."""
-    fig.canvas.draw()
+    fig.draw_without_rendering()  # layout only (text extents), no rasterising: a third of a save
     r = fig.canvas.get_renderer()
     hidden = set()
     for ax in fig.axes:

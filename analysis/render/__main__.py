@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__, paths
+from ..cli import signal_text
 from ..outputs import buildinfo
 from . import renderlog
 from .lite import Document, RenderError, atomic_write, postprocess_html, render, source_date_epoch
@@ -94,7 +95,7 @@ def quarto_render(root: Path, out_dir: Path, stem: str, formats=("html", "pdf"),
     log["quarto render"] = proc.stderr
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-        raise RenderError(f"quarto render failed (exit {proc.returncode}): {tail}; to render with the "
+        raise RenderError(f"quarto render failed ({signal_text(proc.returncode)}): {tail}; to render with the "
                           f"in-project engine instead: {FORCE_LITE}")
     after = _tracked_state(root)
     if after != before:
@@ -137,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
             written = render(Document.load(args.root), args.out, stem, formats, log=log)
         record = {"engine": engine, "description": description, "files": sorted(p.name for p in written.values())}
         atomic_write(args.out / f"{stem}.render.json", (json.dumps(record, indent=1) + "\n").encode())
-    except (RenderError, OSError) as exc:
+    except OSError as exc:  # disk full, file size limit, read-only checkout: one line
+        from ..cli import oserror_text
+        print(f"error: {oserror_text(exc, 'render')}", file=sys.stderr)
+        return 2
+    except RenderError as exc:
         print(f"error: {exc}".splitlines()[0], file=sys.stderr)
         _write_log(args.root, log)
         return 2

@@ -546,7 +546,8 @@ def _run(cmd: list[str], cwd: Path) -> str:
     """Run pandoc; return its stderr (its warnings, for the render log)."""
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RenderError(f"pandoc failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        from ..cli import signal_text  # -25 (SIGXFSZ) -> the file size limit, with the fix
+        raise RenderError(f"pandoc failed ({signal_text(proc.returncode)}): {proc.stderr.strip()[-2000:]}")
     return proc.stderr
 
 
