@@ -22,7 +22,9 @@ from statsmodels.regression.linear_model import OLS  # not statsmodels.api: it i
 from linearmodels.panel import PanelOLS
 from scipy import special, stats
 from statsmodels.discrete.conditional_models import ConditionalLogit
+from statsmodels.discrete.discrete_model import Logit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.tools.tools import add_constant
 from statsmodels.tools.sm_exceptions import ModelWarning
 
 from .forward_data import ForwardFrame, year_dummies
@@ -409,8 +411,8 @@ def fit_forward_logit(ff: ForwardFrame, deprivation: str = "idaci_2019"):
     ff = ff.complete([deprivation], f"{deprivation} missing")
     ff, separated = drop_separated_cells(ff, "good_or_better", deprivation)
     df = _check(ff)
-    x = sm.add_constant(logit_design(ff, deprivation))
-    res = sm.Logit(df["good_or_better"].astype(float), x).fit(method="newton", maxiter=100, disp=False,
+    x = add_constant(logit_design(ff, deprivation))
+    res = Logit(df["good_or_better"].astype(float), x).fit(method="newton", maxiter=100, disp=False,
                                                               cov_type="cluster", cov_kwds={"groups": _groups(df)})
     if not res.mle_retvals.get("converged", False):
         raise RuntimeError(f"binary logit did not converge: {res.mle_retvals}")
