@@ -1,8 +1,10 @@
-"""The summary's worded claims hold in the results they summarise (report/summary.qmd).
+"""The summary's worded claims hold in the results they summarise (report/summary.qmd, and the
+estimator comparison that moved from the summary to the end of report/inspections.qmd).
 
 The numbers in the summary come from the pipeline; its words ("agree on direction", "no clear
 association", "none of the within-council ones") are checked here against results.json, so a
 change in the data or models that falsifies a sentence fails the build instead of going unnoticed.
+The key findings page has its own test (tests/test_key_findings.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from analysis import paths
 
 SUMMARY = paths.ROOT / "report" / "summary.qmd"
+INSPECTIONS = paths.ROOT / "report" / "inspections.qmd"
 RESULTS = paths.ROOT / "report" / "outputs" / "results" / "results.json"
 WORKFORCE = {"agency": "agency_rate", "caseload": "caseload", "vacancy": "vacancy_rate", "turnover": "turnover_rate"}
 
@@ -30,11 +33,34 @@ def _excludes_zero(lo: float, hi: float) -> bool:
     return lo > 0 or hi < 0
 
 
-def test_summary_names_every_measure_with_an_interval():
+def _comparison() -> str:
+    """The estimator comparison: the last subsection of the inspections Section."""
+    text = INSPECTIONS.read_text(encoding="utf-8")
+    start = text.index("{#sec-estimator-comparison}")
+    return text[start:]
+
+
+def test_summary_names_every_measure_with_its_headline_interval():
     text = SUMMARY.read_text(encoding="utf-8")
+    for key in WORKFORCE:
+        bullet = next((line for line in text.split("\n* ") if f"kf.{key}.change" in line), None)
+        assert bullet is not None, f"no summary bullet for {key}"
+        assert f"fwd.{key}.ame >}}}} pp" in bullet and f"fwd.{key}.ame_ci" in bullet, key
+    assert "kf.base_rate" in text, "the summary quotes the base rate"
+
+
+def test_summary_names_no_estimator_the_comparison_moved_out():
+    text = SUMMARY.read_text(encoding="utf-8")
+    for name in ("ordered logit", "random-intercept", "fixed effects", "Holm", "conditional"):
+        assert name not in text, name
+    assert "@sec-estimator-comparison" in text
+
+
+def test_the_estimator_comparison_names_every_measure_with_both_intervals():
+    text = _comparison()
     for key in [*WORKFORCE, "spend"]:
         bullet = next((line for line in text.split("\n* ") if f"fwd.{key}.change" in line), None)
-        assert bullet is not None, f"no summary bullet for {key}"
+        assert bullet is not None, f"no comparison bullet for {key}"
         assert f"fwd.{key}.ame_ci" in bullet and f"fwd.{key}.fe_ci" in bullet, key
 
 
