@@ -331,3 +331,148 @@ def with_previous_grade(ff: ForwardFrame) -> ForwardFrame:
     disc = {**ff.disclosure, "n_used": int(len(d)), "drops_previous_grade_missing": int(len(ff.data) - len(d))}
     return ForwardFrame(d.reset_index(drop=True), ff.regressors, (*ff.controls, "prev_grade"), ff.lag,
                         ff.year_columns, disc)
+
+
+# --------------------------------------------------------------------------- binary logit
+def logit_design(ff: ForwardFrame, deprivation: str = "idaci_2019", region: bool = True) -> pd.DataFrame:
+    """Covariates, framework, deprivation, region dummies and two-year inspection periods (no
+    constant); columns constant in the sample are dropped."""
+    df = ff.data
+    parts = [df[[*ff.covariates, *TIME_VARYING_EXTRA]].astype(float)]
+    if deprivation:
+        parts.append(df[[deprivation]].astype(float))
+    if region:
+        rd = pd.get_dummies(pd.Categorical(df["region"]), prefix="region", drop_first=True, dtype=float)
+        parts.append(rd.set_axis(df.index))
+    parts.append(inspection_periods(df))
+    x = pd.concat(parts, axis=1)
+    x = x.loc[:, x.std() > 0]
+    # keep a column only if it adds to the rank (with a constant): e.g. after a separated
+    # inspection-type cell is dropped, the remaining SIF type equals 1 - ilacs
+    keep, basis = [], np.ones((len(x), 1))
+    for c in x.columns:
+        trial = np.column_stack([basis, x[c].to_numpy(dtype=float)])
+        if np.linalg.matrix_rank(trial) == trial.shape[1]:
+            keep.append(c)
+            basis = trial
+    return x[keep]
+
+
+def drop_separated_cells(ff: ForwardFrame, outcome: str, deprivation: str = "idaci_2019") -> tuple[ForwardFrame, list]:
+    """Rows of a 0/1 column (or of an inspection-type level, when the type is a control) whose
+    binary outcome is constant: their coefficient is infinite and the rows are perfectly
+    predicted, so both are left out (as Stata's ``logit`` does), and the drop is recorded.
+
+    Returns (frame without those rows, [{"cell", "n", "outcome_value"}]).
+    """
+    d = ff.data
+    y = d[outcome]
+    cells = {}
+    xd = logit_design(ff, deprivation)
+    for c in xd.columns:
+        v = xd[c]
+        if v.isin([0.0, 1.0]).all():
+            cells[c] = v == 1
+    if "type_short" in ff.controls:
+        for t in sorted(d["inspection_type"].unique()):
+            cells[f"inspection_type={t}"] = d["inspection_type"] == t
+    drop = pd.Series(False, index=d.index)
+    out = []
+    for name, m in cells.items():
+        m = m & ~drop
+        if m.any() and y[m].nunique() == 1:
+            out.append({"cell": name, "n": int(m.sum()), "outcome_value": float(y[m].iloc[0])})
+            drop |= m
+    if not drop.any():
+        return ff, out
+    kept = d[~drop].reset_index(drop=True)
+    kept["visit"] = kept.groupby("la_code").cumcount() + 1
+    disc = {**ff.disclosure, "n_used": int(len(kept)), "dropped_separated": out}
+    return ForwardFrame(kept, ff.regressors, ff.controls, ff.lag, ff.year_columns, disc), out
+
+
+def fit_forward_logit(ff: ForwardFrame, deprivation: str = "idaci_2019"):
+    """Binary logit of Good-or-better with the ordered logit's covariates (workforce, controls,
+    framework, IDACI, region) and two-year inspection periods, LA-clustered (statsmodels CRV1).
+
+    Single inspection years cannot be used: the seven SIF inspections of 2018 (all after an
+    Inadequate) are all below Good, so framework x year separates Good-or-better (the ordered
+    logit is identified there because those grades vary).
+
+    Returns (FitResult, statsmodels result); log-odds of Good or better (+ = better).
+
+    Notes
+    -----
+    :math:`P(\\text{Good+}_i) = \\Lambda(a + x_i'\\beta)`. Unlike the ordered logit it assumes
+    nothing about how a covariate shifts the other thresholds (proportional odds).
+    """
+    ff = ff.complete([deprivation], f"{deprivation} missing")
+    ff, separated = drop_separated_cells(ff, "good_or_better", deprivation)
+    df = _check(ff)
+    x = sm.add_constant(logit_design(ff, deprivation))
+    res = sm.Logit(df["good_or_better"].astype(float), x).fit(method="newton", maxiter=100, disp=False,
+                                                              cov_type="cluster", cov_kwds={"groups": _groups(df)})
+    if not res.mle_retvals.get("converged", False):
+        raise RuntimeError(f"binary logit did not converge: {res.mle_retvals}")
+    terms = [t for t in [*ff.covariates, "ilacs", deprivation] if t in x.columns]
+    tab = coef_table(res.params[terms], res.bse[terms], df[terms].std())
+    st = {"nobs": int(res.nobs), "n_las": int(df["la_code"].nunique()), "llf": float(res.llf),
+          "base_rate_good_plus": float(df["good_or_better"].mean()), "design_columns": list(x.columns),
+          "dropped_separated": separated,
+          "sample": ff.disclosure}
+    return FitResult(f"fwd_logit_good_{ff.lag}", "forward",
+                     _spec(ff, "logit", "Good or better (0/1), log-odds", deprivation=deprivation, region=True),
+                     tab, st), res
+
+
+# --------------------------------------------------------------------------- strict exogeneity
+def fit_lead_test(ff: ForwardFrame, outcome: str = "good_or_better") -> dict:
+    """Strict-exogeneity (lead) test of the LA fixed-effects model (Wooldridge 2010, 10.7.1).
+
+    The next inspection's value of a workforce measure is added to the FE model of the current
+    outcome, one measure at a time and all four jointly, on the inspections that have a next
+    inspection in the frame.
+
+    Returns
+    -------
+    dict: ``one_at_a_time`` {term: {estimate, std_error, p_value, ci_low, ci_high}} (per unit of
+    the measure, outcome scale), ``joint`` {term: ...} and ``joint_wald`` {statistic, df,
+    p_value}; ``nobs``, ``n_las``.
+
+    Notes
+    -----
+    Under strict exogeneity :math:`E[u_{it} \\mid x_{i1..T}, a_i] = 0`, so :math:`x_{i,t+1}` has
+    a zero coefficient in :math:`y_{it} = x_{it}'\\beta + x_{i,t+1}'\\delta + a_i + u_{it}`. A
+    non-zero :math:`\\delta` means the current outcome (or its shock) feeds into later measures:
+    the within estimator is then inconsistent for fixed T (bias of order 1/T), not merely
+    imprecise.
+    """
+    from .frame import with_leads  # frame imports forward_data only; no cycle
+
+    wf = list(ff.regressors)
+    d = with_leads(ff, tuple(wf))
+    out: dict = {"outcome": outcome, "one_at_a_time": {}, "joint": {}}
+
+    def fit(leads: list[str]):
+        sub = d[d[leads].notna().all(axis=1)].reset_index(drop=True)
+        sub["visit"] = sub.groupby("la_code").cumcount() + 1
+        f = ForwardFrame(sub, ff.regressors, (*ff.controls, *leads), ff.lag, ff.year_columns, ff.disclosure)
+        _check(f)
+        y, x = fe_panel_frame(f, outcome)
+        res = PanelOLS(y, x, entity_effects=True, drop_absorbed=False).fit(cov_type="clustered", cluster_entity=True)
+        return res, sub
+
+    for t in wf:
+        res, sub = fit([f"lead_{t}"])
+        c = coef_table(res.params[[f"lead_{t}"]], res.std_errors[[f"lead_{t}"]]).iloc[0]
+        out["one_at_a_time"][t] = {k: float(c[k]) for k in ("estimate", "std_error", "p_value", "ci_low", "ci_high")}
+    leads = [f"lead_{t}" for t in wf]
+    res, sub = fit(leads)
+    tab = coef_table(res.params[leads], res.std_errors[leads])
+    out["joint"] = {t: {k: float(tab.loc[f"lead_{t}", k]) for k in ("estimate", "std_error", "p_value")} for t in wf}
+    out["joint_wald"] = cluster_wald(res.params, res.cov, leads)
+    out["nobs"], out["n_las"] = int(res.nobs), int(sub["la_code"].nunique())
+    out["implication"] = ("a non-zero lead coefficient rejects strict exogeneity: the grade (or its shock) "
+                          "feeds into later workforce measures, so the LA fixed-effects estimates are biased "
+                          "by this feedback (order 1/T with about three inspections per LA), not merely imprecise")
+    return out

@@ -11,11 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .forward import (fit_forward_conditional_logit, fit_forward_cre, fit_forward_fe, fit_forward_ordered_logit,
-                      inspection_periods, time_varying_design, with_previous_grade)
-from .forward_data import DEFAULT_CONTROLS, LAGS, WORKFORCE, ForwardFrame, available_controls, forward_frame
-from .magnitudes import (CHANGES, log_change_at_median, linear_magnitudes, romano_wolf, wild_cluster_t, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio,
-                         precision_table)
+from .forward import (fit_forward_conditional_logit, fit_forward_cre, fit_forward_fe, fit_forward_logit,
+                      fit_forward_ordered_logit, fit_lead_test, inspection_periods, time_varying_design,
+                      with_previous_grade)
+from .forward_checks import FEEDBACK_CONTROLS, family_variants, lead_rows, proportional_odds, variant_frame
+from .forward_data import DEFAULT_CONTROLS, LAGS, WORKFORCE, ForwardFrame, available_controls
+from .frame import inspection_frame
+from .magnitudes import (CHANGES, log_change_at_median, linear_magnitudes, logit_magnitudes, romano_wolf,
+                         wild_cluster_t, logit_odds_ratios, ologit_magnitudes, per_decile_odds_ratio, precision_table)
+from .primary import primary_block
 from .multilevel import RandomInterceptLogit, imd_deciles
 from .results import FitResult, coef_table
 from .timing import grade_age
@@ -98,7 +102,7 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
         decile = imd_deciles(panel)
         dnote = "imd_decile not yet in data: computed from imd_2019 among the panel's upper-tier LAs (1 = least deprived)"
         notes.append(dnote)
-    frames = {lag: forward_frame(inspections, panel, lag=lag, controls=kept) for lag in LAGS}
+    frames = {lag: inspection_frame(panel, inspections, lag=lag, controls=kept) for lag in LAGS}
     fits: list[FitResult] = []
     magnitudes, precision = {}, {}
     ff = frames["census_before"]
@@ -133,6 +137,30 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
     cw = cre_good.coefs.loc[[f"within:{t}" for t in WORKFORCE]].rename(index=lambda s: s.split(":")[1])
     precision["cre_good_within"] = precision_table(cw, WORKFORCE)
 
+    # binary logit beside the ordered logit (same covariates)
+    lg, lgres = fit_forward_logit(ff)
+    fits.append(lg)
+    magnitudes["logit"] = logit_magnitudes(lgres, changes, log_changes)
+    precision["logit"] = precision_table(lg.coefs, WORKFORCE)
+
+    # primary design (analysis/models/primary.py: the rule) and its sensitivities
+    def primary_fit(f, model_id):
+        fit, res = fit_forward_logit(f)
+        fit = FitResult(model_id, fit.family, {**fit.spec, "primary_design": True}, fit.coefs, fit.stats)
+        return fit, logit_magnitudes(res, {t: changes[t] for t in WORKFORCE})
+    prim, prim_mg = primary_fit(variant_frame(ff, False, True), "fwd_primary_logit_good")
+    fits.append(prim)
+    primary = primary_block(prim, prim_mg, WORKFORCE, {
+        "census_2017_plus": primary_fit(variant_frame(ff, True, True), "fwd_primary_logit_good_census2017"),
+        "without_feedback_controls": (lg, magnitudes["logit"])})
+
+    mlogit = lambda f: _mlogit(f, decile, dnote)  # noqa: E731
+    variants = family_variants(ff, changes, log_changes, mlogit, given={("multilevel_logit", "all"): ml})
+    po = proportional_odds(ff)
+    lead = fit_lead_test(ff, "good_or_better")
+    lead["per_change_pp"] = lead_rows(lead, changes)
+    lead_grade = fit_lead_test(ff, "grade")
+
     # lag structures (sensitivity)
     for lag in ("mean_two_before", "change_two_before"):
         f = frames[lag]
@@ -154,7 +182,22 @@ def fit_forward_all(inspections: pd.DataFrame, panel: pd.DataFrame,
         "notes": notes,
         "grade_in_force_age": grade_age(panel[~panel["small_la"]]),
         "frames_checked": {lag: int(len(f.data)) for lag, f in frames.items()},
+        "primary": primary, "variants": variants, "proportional_odds": po,
+        "lead_test": {"good_or_better": lead, "grade": lead_grade},
+        "caseload_drops_by_census": caseload_drops_by_census(inspections, panel, kept),
     }
+
+
+def caseload_drops_by_census(inspections: pd.DataFrame, panel: pd.DataFrame, controls) -> dict:
+    """The inspections dropped for a missing caseload, by the census year they would be read from
+    (not all are from the 2015 census, which did not collect caseload)."""
+    from .forward_data import forward_frame
+    full = forward_frame(inspections, panel, controls=controls, regressors=tuple(r for r in WORKFORCE if r != "caseload"))
+    missing = full.data[full.data["la_code"].notna()]
+    mp = panel.set_index(["la_code", "year"])["caseload"]
+    idx = pd.MultiIndex.from_arrays([missing["la_code"], missing["census_year"]])
+    lost = missing[mp.reindex(idx).isna().to_numpy()]
+    return {str(k): int(v) for k, v in lost["census_year"].value_counts().sort_index().items()}
 
 
 def forward_document(out: dict) -> dict:
@@ -171,4 +214,8 @@ def forward_document(out: dict) -> dict:
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "magnitudes": {k: v.to_dict(orient="index") for k, v in out["magnitudes"].items()},
         "precision": {k: v.to_dict(orient="index") for k, v in out["precision"].items()},
+        "variants": out["variants"],
+        "proportional_odds": out["proportional_odds"],
+        "lead_test": out["lead_test"],
+        "caseload_drops_by_census": out["caseload_drops_by_census"],
     }

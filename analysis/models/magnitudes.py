@@ -15,7 +15,6 @@ import pandas as pd
 from scipy import special, stats
 from statsmodels.stats.multitest import multipletests
 
-from .inspection import delta_method
 from .results import coef_table
 
 #: realistic changes of each measure (units of the measure)
@@ -24,8 +23,31 @@ CHANGES = {"agency_rate": 5.0, "caseload": 2.0, "vacancy_rate": 5.0, "turnover_r
 CHANGE_LABELS = {"agency_rate": "+5 pp agency use", "caseload": "+2 cases per worker",
                  "vacancy_rate": "+5 pp vacancy", "turnover_rate": "+5 pp turnover",
                  "spend_total_pc": "+£100 spending per child",
-                 "log_spend_total_pc": "+£100 spending per child (at the median)"}
+                 "log_spend_total_pc": "+£100 per child at the median spending"}
+#: the AME of a spending change adds £100 to each LA's own spending (row by row), not at the median
+AME_SPEND_LABEL = "+£100 to each LA's own spending per child"
+
+
+def _ame_label(term: str, delta: float) -> str:
+    return AME_SPEND_LABEL if term.startswith("log_spend") else CHANGE_LABELS.get(term, f"+{delta:g}")
 Z_ALPHA, Z_POWER = stats.norm.ppf(0.975), stats.norm.ppf(0.80)
+
+
+def delta_method(fun, params: np.ndarray, cov: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Standard errors of ``fun(params)`` by the delta method with a central-difference Jacobian.
+
+    Notes
+    -----
+    :math:`\mathrm{SE} = \sqrt{\mathrm{diag}(J V J')}`, :math:`J_{\cdot j} \approx
+    (f(\theta + h_j e_j) - f(\theta - h_j e_j)) / 2h_j`, :math:`h_j = \epsilon\max(1, |\theta_j|)`.
+    """
+    base = fun(params)
+    jac = np.empty((base.size, params.size))
+    for j in range(params.size):
+        step = np.zeros_like(params)
+        step[j] = eps * max(1.0, abs(params[j]))
+        jac[:, j] = (fun(params + step) - fun(params - step)) / (2 * step[j])
+    return np.sqrt(np.diag(jac @ cov @ jac.T))
 
 
 def mde(se: float | pd.Series, alpha: float = 0.05, power: float = 0.80):
@@ -105,7 +127,46 @@ def ologit_magnitudes(res, terms_changes: dict[str, float],
         j = list(model.exog_names).index(t)
         on_scale = scale_changes.get(t, dlt)
         b, bse = p[j] * on_scale, np.sqrt(cov[j, j]) * on_scale
-        rows[t] = {"change": CHANGE_LABELS.get(t, f"+{dlt:g}"), "delta": dlt,
+        rows[t] = {"change": _ame_label(t, dlt), "delta": dlt, "or_change": CHANGE_LABELS.get(t, f"+{dlt:g}"),
+                   "ame_pp": est, "ame_pp_se": se, "ame_pp_low": est - Z_ALPHA * se, "ame_pp_high": est + Z_ALPHA * se,
+                   "odds_ratio": np.exp(b), "or_low": np.exp(b - Z_ALPHA * bse), "or_high": np.exp(b + Z_ALPHA * bse),
+                   "p_value": float(2 * stats.norm.sf(abs(b / bse)))}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def ame_change_logit(exog: np.ndarray, names: list[str], params: np.ndarray, term: str, delta: float) -> float:
+    """Average change in P(Good or better) of a binary logit when ``term`` rises by ``delta``.
+
+    Notes
+    -----
+    :math:`\frac1n\sum_i [\Lambda(x_i'\beta + \delta\beta_k) - \Lambda(x_i'\beta)]`; for log
+    spending, ``delta`` is in £ per child and applied row by row (as in the ordered logit).
+    """
+    j = names.index(term)
+    x1 = exog.copy()
+    if term.startswith("log_spend"):
+        x1[:, j] = np.log(np.exp(x1[:, j]) + delta)
+    else:
+        x1[:, j] += delta
+    return float((special.expit(x1 @ params) - special.expit(exog @ params)).mean())
+
+
+def logit_magnitudes(res, terms_changes: dict[str, float],
+                     scale_changes: dict[str, float] | None = None) -> pd.DataFrame:
+    """Binary-logit AMEs of realistic changes on P(Good or better), pp, delta-method 95% CIs, and
+    the odds ratio of Good or better for the change (columns as :func:`ologit_magnitudes`, but
+    ``odds_ratio`` is of Good or better, not of a worse grade)."""
+    scale_changes = scale_changes or terms_changes
+    exog, names = np.asarray(res.model.exog), list(res.model.exog_names)
+    p, cov = np.asarray(res.params), np.asarray(res.cov_params())
+    rows = {}
+    for t, dlt in terms_changes.items():
+        est = 100 * ame_change_logit(exog, names, p, t, dlt)
+        se = 100 * delta_method(lambda q: np.array([ame_change_logit(exog, names, q, t, dlt)]), p, cov)[0]
+        j = names.index(t)
+        on_scale = scale_changes.get(t, dlt)
+        b, bse = p[j] * on_scale, np.sqrt(cov[j, j]) * on_scale
+        rows[t] = {"change": _ame_label(t, dlt), "delta": dlt, "or_change": CHANGE_LABELS.get(t, f"+{dlt:g}"),
                    "ame_pp": est, "ame_pp_se": se, "ame_pp_low": est - Z_ALPHA * se, "ame_pp_high": est + Z_ALPHA * se,
                    "odds_ratio": np.exp(b), "or_low": np.exp(b - Z_ALPHA * bse), "or_high": np.exp(b + Z_ALPHA * bse),
                    "p_value": float(2 * stats.norm.sf(abs(b / bse)))}
@@ -153,7 +214,7 @@ def per_decile_odds_ratio(params: pd.Series, cov: pd.DataFrame, term: str = "imd
             "log_odds": b, "std_error": se, "p_value": float(2 * stats.norm.sf(abs(b / se)))}
 
 
-__all__ = ["CHANGES", "log_change_at_median", "mde", "holm", "ame_change_ologit", "ologit_magnitudes", "linear_magnitudes",
+__all__ = ["CHANGES", "log_change_at_median", "mde", "delta_method", "ame_change_logit", "logit_magnitudes", "holm", "ame_change_ologit", "ologit_magnitudes", "linear_magnitudes",
            "logit_odds_ratios", "precision_table", "per_decile_odds_ratio", "p_good_ologit", "coef_table"]
 
 
