@@ -138,6 +138,8 @@ def results_document(out: dict, manifest: dict) -> dict:
                     "coefficients": f.coefs.to_dict(orient="index")} for f in out["fits"]],
         "hausman": out["hausman"],
         **({"forward": forward_document(out["forward"])} if "forward" in out else {}),
+        # the primary design (analysis/models/primary.py: rule and stable key names)
+        **({"primary": out["forward"]["primary"]} if "forward" in out else {}),
         **({"replication": out["replication"]} if "replication" in out else {}),
         "not_identified": out["rejected"],
         "multiverse": summarise(mv),

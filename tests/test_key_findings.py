@@ -4,9 +4,9 @@
   results.json (and, for the base rate and the chart, from the headline sample), formatted here
   independently of analysis/outputs/numbers_keyfindings.py.
 * Every sentence is held to the estimates it words: "fewer"/"more"/"higher" after a size match
-  the sign, "no clear association" means intervals that include zero, "smaller ... can neither
-  confirm nor rule out" means within-council estimates smaller in size whose intervals include
-  both zero and the headline estimate, and so on (:data:`SENTENCE_CHECKS`, one per sentence: a
+  the sign, "no clear association" / "not clear" mean intervals that include zero, "larger"
+  compares sizes, "can neither confirm nor rule out" means a within-council interval that holds
+  both zero and the headline estimate, "narrows" compares the adjusted and raw gaps, and so on (:data:`SENTENCE_CHECKS`, one per sentence: a
   new sentence without a check fails).
 * It has three to five findings of one sentence each, quotes the base rate, names no estimator
   and holds no code, file name or JSON key.
@@ -78,18 +78,25 @@ def load():
 
 
 # ------------------------------------------------------------------------------ independent numbers
+VARIANTS = {"": None, ".within": None, ".no_feedback": "without_feedback_controls",
+            ".census_later": "census_2017_plus"}
+
+
 def headline_terms(res: dict) -> tuple[str, dict, dict]:
-    """(design, overall, within) estimates the page must quote: the primary block when
-    results.json has one, else the ordered logit's marginal effects; within = LA fixed effects."""
+    """(design, overall, by variant) estimates the page must quote: the primary block of
+    results.json; variants: "" (primary), ".within" (LA fixed effects, within councils) and the
+    primary's sensitivities. Each estimate is (delta, pp, low, high)."""
+    p = res["primary"]
     fe = res["forward"]["magnitudes"]["fe_good_or_better"]
-    within = {k: (fe[t]["delta"], fe[t]["effect"], fe[t]["effect_low"], fe[t]["effect_high"]) for k, t in TERMS.items()}
-    if "primary" in res:
-        p = res["primary"]["terms"]
-        overall = {k: (p[t]["delta"], p[t]["ame_pp"], p[t]["ci_low"], p[t]["ci_high"]) for k, t in TERMS.items()}
-        return "primary", overall, within
-    o = res["forward"]["magnitudes"]["ordered_logit"]
-    overall = {k: (o[t]["delta"], o[t]["ame_pp"], o[t]["ame_pp_low"], o[t]["ame_pp_high"]) for k, t in TERMS.items()}
-    return "ordered_logit", overall, within
+    by = {".within": {k: (fe[t]["delta"], fe[t]["effect"], fe[t]["effect_low"], fe[t]["effect_high"])
+                      for k, t in TERMS.items()}}
+    for suffix, name in VARIANTS.items():
+        if suffix == ".within":
+            continue
+        terms = p["terms"] if name is None else p["sensitivities"][name]["terms"]
+        by[suffix] = {k: (terms[t]["delta"], terms[t]["ame_pp"], terms[t]["ci_low"], terms[t]["ci_high"])
+                      for k, t in TERMS.items()}
+    return "primary", by[""], by
 
 
 def one(x: float) -> str:
@@ -124,9 +131,9 @@ def sample():
 
 def expected_values(res: dict, df: pd.DataFrame) -> dict[str, str]:
     """kf variable -> the value it must have, formatted here."""
-    design, overall, within = headline_terms(res)
-    base = res["primary"]["base_rate_good_plus"] if "primary" in res else df["good_or_better"].mean()
-    n = res["primary"]["n"] if "primary" in res else _model(res, "fwd_ologit_census_before")["stats"]["nobs"]
+    design, overall, by = headline_terms(res)
+    base, n = res["primary"]["base_rate_good_plus"], res["primary"]["n"]
+    assert abs(base - df["good_or_better"].mean()) < 1e-12, "the base rate is the chart's sample's"
     out = {"kf.design": design, "kf.base_rate": f"{100 * base:.0f}%", "kf.n": f"{n:,}",
            "kf.n_las": str(df["la_code"].nunique()), "kf.first_year": str(df["inspection_year"].min()),
            "kf.last_year": str(df["inspection_year"].max())}
@@ -134,13 +141,19 @@ def expected_values(res: dict, df: pd.DataFrame) -> dict[str, str]:
     changes = {"agency": "{:g} percentage points more of the social work workforce employed through agencies",
                "caseload": "{:g} more cases per social worker"}
     for key in TERMS:
-        for prefix, est in ((f"kf.{key}", overall[key]), (f"kf.{key}.within", within[key])):
-            delta, pp, lo, hi = est
+        for suffix in VARIANTS:
+            prefix = f"kf.{key}{suffix}"
+            delta, pp, lo, hi = by[suffix][key]
             out[f"{prefix}.size"] = one(pp)
             out[f"{prefix}.range"] = words(lo, hi)
+            out[f"{prefix}.pp"] = f"{pp:.1f}".replace("-", "\u2212") if round(pp, 1) != 0 else "0.0"
+            out[f"{prefix}.ci"] = "[{},\u00a0{}]".format(*(f"{x:.1f}".replace("-", "\u2212") if round(x, 1) != 0
+                                                          else "0.0" for x in (lo, hi)))
             if key in changes:
                 out[f"{prefix}.change"] = changes[key].format(delta)
     raw = df.groupby("q")["good_or_better"].mean()
+    adj = adjusted_shares(df)
+    out["kf.adjusted.high_share"], out["kf.adjusted.low_share"] = f"{100 * adj[3]:.0f}%", f"{100 * adj[0]:.0f}%"
     out["kf.raw.high_share"], out["kf.raw.low_share"] = f"{100 * raw[3]:.0f}%", f"{100 * raw[0]:.0f}%"
     out["kf.quarter.high_min"] = f"{df['agency_rate'].quantile(0.75):.0f}%"
     out["kf.quarter.low_max"] = f"{df['agency_rate'].quantile(0.25):.0f}%"
@@ -156,6 +169,14 @@ def expected_values(res: dict, df: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def adjusted_shares(df: pd.DataFrame) -> np.ndarray:
+    """The chart's adjusted shares by quarter, recomputed with statsmodels (see below)."""
+    from analysis.outputs.figures_keyfindings import headline_sample
+    from analysis.derived import load_derived
+    _, controls = headline_sample(*load_derived())
+    return np.array([s for s, _ in _statsmodels_shares(df, controls)[0]])
+
+
 def value_problems(v: dict, expected: dict[str, str]) -> list[str]:
     bad = []
     for key, want in expected.items():
@@ -166,15 +187,15 @@ def value_problems(v: dict, expected: dict[str, str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ sentence checks
-SIZE_WORD_RE = re.compile(r"\{\{< var kf\.(\w+)((?:\.within)?)\.size >\}\} percentage\s+points\s+(fewer|more)")
+SIZE_WORD_RE = re.compile(r"\{\{< var kf\.(\w+)((?:\.\w+)?)\.size >\}\} percentage\s+points\s+(fewer|more)")
 
 
 def sign_problems(sentence: str, res: dict) -> list[str]:
     """A size followed by "fewer"/"more" must have that sign."""
-    _, overall, within = headline_terms(res)
+    _, _, by = headline_terms(res)
     bad = []
     for key, w, word in SIZE_WORD_RE.findall(sentence):
-        est = (within if w else overall)[key][1]
+        est = by[w][key][1]
         if (word == "fewer") != (est < 0):
             bad.append(f"kf.{key}{w}: '{word}' but the estimate is {est:+.2f}")
     return bad
@@ -194,22 +215,27 @@ def check_agency(s: str, res: dict, df: pd.DataFrame) -> list[str]:
     bad = []
     if "less often judged Good or better" in s and not overall["agency"][3] < 0:
         bad.append("'less often' but the agency interval reaches zero")
-    raw = df.groupby("q")["good_or_better"].mean()
-    if not ("most" in s and "{{< var kf.raw.high_share >}}" in s.split("against")[0] and raw[3] < raw[0]):
+    raw, adj = df.groupby("q")["good_or_better"].mean(), adjusted_shares(df)
+    first = s.split("against")[0]
+    if not ("most" in first and "{{< var kf.raw.high_share >}}" in first and raw[3] < raw[0]):
         bad.append("the quarter with the most agency use must be quoted first and be the lower")
-    if "much the same after taking" in s:
-        from analysis.outputs.figures_keyfindings import headline_quarters
-        from analysis.derived import load_derived
-        _, t = headline_quarters(*load_derived())
-        diff = t.pivot(index="quarter", columns="kind", values="share").pipe(lambda p: (p["adjusted"] - p["raw"]).abs())
-        if diff.max() > 0.05:
-            bad.append(f"'much the same' but adjustment moves a quarter by {diff.max():.2f}")
+    if "a gap that narrows to {{< var kf.adjusted.high_share >}} against {{< var kf.adjusted.low_share >}}" in s:
+        if not 0 < adj[0] - adj[3] < raw[0] - raw[3]:
+            bad.append(f"'narrows' but the adjusted gap is {adj[0] - adj[3]:.3f} against {raw[0] - raw[3]:.3f}")
+    else:
+        bad.append("the agency finding must say what adjustment does to the gap")
     return bad
 
 
 def check_caseload(s: str, res: dict, df: pd.DataFrame) -> list[str]:
-    _, overall, _ = headline_terms(res)
+    _, overall, by = headline_terms(res)
     bad = []
+    inc = _includes_zero(*overall["caseload"][2:])
+    if s.startswith("For caseload the evidence is not clear") != inc:
+        bad.append(f"caseload 'not clear' / clear does not match its interval {overall['caseload'][2:]}")
+    if "clear only when the inspections are limited to those matched to censuses from" in s:
+        if _includes_zero(*by[".census_later"]["caseload"][2:]):
+            bad.append("'clear only when limited to the later censuses' but that interval includes zero")
     if "vacancies and turnover show no clear association" in s:
         for key in ("vacancy", "turnover"):
             if not _includes_zero(overall[key][2], overall[key][3]):
@@ -219,19 +245,15 @@ def check_caseload(s: str, res: dict, df: pd.DataFrame) -> list[str]:
     return bad
 
 
-def check_within(s: str, res: dict, df: pd.DataFrame) -> list[str]:
-    _, overall, within = headline_terms(res)
+def check_comparisons(s: str, res: dict, df: pd.DataFrame) -> list[str]:
+    _, overall, by = headline_terms(res)
     bad = []
-    for key in ("agency", "caseload"):
-        if f"kf.{key}.within.size" not in s:
-            bad.append(f"the within-council {key} estimate is not quoted")
-            continue
-        _, o, _, _ = overall[key]
-        _, w, lo, hi = within[key]
-        if "smaller estimates" in s and not abs(w) < abs(o):
-            bad.append(f"'smaller' but within {key} {w:.2f} vs {o:.2f}")
-        if "neither confirm nor rule out" in s and not (_includes_zero(lo, hi) and lo <= o <= hi):
-            bad.append(f"'neither confirm nor rule out' but the within {key} interval [{lo:.1f}, {hi:.1f}]")
+    o = overall["agency"][1]
+    if "gives a larger estimate for agency use" in s and not abs(by[".no_feedback"]["agency"][1]) > abs(o):
+        bad.append("'larger without the previous judgement' but it is not")
+    _, w, lo, hi = by[".within"]["agency"]
+    if "neither confirm nor rule out" in s and not (_includes_zero(lo, hi) and lo <= o <= hi):
+        bad.append(f"'neither confirm nor rule out' but the within interval [{lo:.1f}, {hi:.1f}]")
     if "previous judgement, which goes with both its workforce and its next grade" in s:
         p_grade = _model(res, "fwd_prevgrade_ologit")["coefficients"]["prev_grade"]["p_value"]
         vac = _model(res, "rev_cs_never_absorbing_vacancy_rate")["coefficients"]["k=0"]
@@ -257,7 +279,7 @@ def check_reverse(s: str, res: dict, df: pd.DataFrame) -> list[str]:
 
 #: one check per finding, in order, each identified by its opening words
 SENTENCE_CHECKS = [("Of the", check_base), ("Councils that relied more on agency", check_agency),
-                   ("Having", check_caseload), ("Comparing each council only with itself", check_within),
+                   ("For caseload the evidence is", check_caseload), ("The size depends on the comparison", check_comparisons),
                    ("These are associations", check_reverse)]
 
 
@@ -280,13 +302,12 @@ def test_every_number_on_the_page_is_the_one_results_give(sample):
     exp = expected_values(res, sample[0])
     assert value_problems(v, exp) == []
     used = set(VAR_RE.findall(source()))
-    assert {k for k in used if k.startswith("kf.")} <= set(exp) | {
-        "kf.vacancy.change", "kf.turnover.change", "kf.raw.high_ci", "kf.raw.low_ci"}
+    assert {k for k in used if k.startswith("kf.")} <= set(exp)
 
 
 def test_the_page_quotes_the_headline_design():
     res, v = load()
-    assert v["kf"]["design"] == ("primary" if "primary" in res else "ordered_logit")
+    assert "primary" in res and v["kf"]["design"] == "primary"
 
 
 def test_each_sentence_holds_in_the_results(sample):
@@ -336,30 +357,31 @@ def test_a_wrong_word_fails_each_sentence_check(sample):
     flat = re.sub(r"\n  ", " ", text)
     wrong = [
         flat.replace("{{< var kf.agency.size >}} percentage points fewer", "{{< var kf.agency.size >}} percentage points more"),
-        flat.replace("{{< var kf.caseload.within.size >}} percentage points fewer", "{{< var kf.caseload.within.size >}} percentage points more"),
+        flat.replace("{{< var kf.agency.no_feedback.size >}} percentage points fewer", "{{< var kf.agency.no_feedback.size >}} percentage points more"),
+        flat.replace("gives a larger estimate for agency use", "gives a larger estimate for agency use").replace(
+            "For caseload the evidence is not clear", "For caseload the evidence is clear"),
+        flat.replace("a gap that narrows to", "a gap that widens to"),
         flat.replace("{{< var kf.raw.high_share >}} were judged Good or better against {{< var kf.raw.low_share >}}",
                      "{{< var kf.raw.low_share >}} were judged Good or better against {{< var kf.raw.high_share >}}"),
         flat.replace("{{< var kf.base_rate >}} were judged", "most were judged"),
         flat.replace("not proof", "proof"),
-        flat.replace("* Having", "* With"),
+        flat.replace("* For caseload", "* On caseload"),
     ]
     for t in wrong:
         assert t != flat
         assert sentence_problems(t, res, sample[0]), t[:80]
     # a word the results contradict: claim vacancies go with the judgement when they do not
     fake = json.loads(json.dumps(res))
-    o = fake["forward"]["magnitudes"]["ordered_logit"]["vacancy_rate"]
-    if "primary" in fake:
-        p = fake["primary"]["terms"]["vacancy_rate"]
-        p["ci_low"], p["ci_high"] = 1.0, 5.0
-    o["ame_pp_low"], o["ame_pp_high"] = 1.0, 5.0
+    p = fake["primary"]["terms"]["vacancy_rate"]
+    p["ci_low"], p["ci_high"] = 1.0, 5.0
     assert any("vacancy" in b for b in sentence_problems(flat, fake, sample[0]))
 
 
 def test_a_wrong_number_fails_the_value_check(sample):
     res, v = load()
     exp = expected_values(res, sample[0])
-    for key in ("kf.agency.size", "kf.base_rate", "kf.caseload.within.range", "kf.reverse.vacancy_range"):
+    for key in ("kf.agency.size", "kf.base_rate", "kf.agency.within.range", "kf.caseload.census_later.range",
+                "kf.agency.no_feedback.size", "kf.adjusted.high_share", "kf.reverse.vacancy_range", "kf.agency.ci"):
         bad = json.loads(json.dumps(v))
         node = bad
         *head, last = key.split(".")

@@ -45,7 +45,7 @@ def test_summary_names_every_measure_with_its_headline_interval():
     for key in WORKFORCE:
         bullet = next((line for line in text.split("\n* ") if f"kf.{key}.change" in line), None)
         assert bullet is not None, f"no summary bullet for {key}"
-        assert f"fwd.{key}.ame >}}}} pp" in bullet and f"fwd.{key}.ame_ci" in bullet, key
+        assert f"kf.{key}.pp >}}}} pp" in bullet and f"kf.{key}.ci" in bullet, key
     assert "kf.base_rate" in text, "the summary quotes the base rate"
 
 
@@ -54,6 +54,23 @@ def test_summary_names_no_estimator_the_comparison_moved_out():
     for name in ("ordered logit", "random-intercept", "fixed effects", "Holm", "conditional"):
         assert name not in text, name
     assert "@sec-estimator-comparison" in text
+
+
+def test_summary_primary_claims(fw):
+    """'The agency association remains after allowing for testing four workforce measures at once;
+    the caseload one does not. Without the previous judgement ... the agency estimate is larger,
+    and with only inspections matched to censuses from 2017 on the caseload estimate is larger and
+    clear.'"""
+    text = " ".join(SUMMARY.read_text(encoding="utf-8").split())
+    pr = json.loads(RESULTS.read_text())["primary"]
+    t = pr["terms"]
+    assert "The agency association remains after allowing for testing four workforce measures" in text
+    assert t["agency_rate"]["p_holm"] < 0.05 <= t["caseload"]["p_holm"]
+    nf = pr["sensitivities"]["without_feedback_controls"]["terms"]["agency_rate"]
+    c17 = pr["sensitivities"]["census_2017_plus"]["terms"]["caseload"]
+    assert "the agency estimate is larger" in text and abs(nf["ame_pp"]) > abs(t["agency_rate"]["ame_pp"])
+    assert "caseload estimate is larger and clear" in text
+    assert abs(c17["ame_pp"]) > abs(t["caseload"]["ame_pp"]) and c17["ci_high"] < 0
 
 
 def test_the_estimator_comparison_names_every_measure_with_both_intervals():

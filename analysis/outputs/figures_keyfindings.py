@@ -13,26 +13,31 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..models.forward import inspection_periods, ordered_logit_design
-from ..models.forward_data import forward_frame
+from ..models.forward import drop_separated_cells, logit_design
+from ..models.forward_checks import variant_frame
+from ..models.forward_data import DEFAULT_CONTROLS, available_controls
+from ..models.frame import inspection_frame
 from ..models.quarters import QUARTERS, quarter_table
 from .figures import phone_theme, save_checked
 from .palette import estimator_styles
 
 TERM = "agency_rate"
 KIND_LABELS = {"raw": "As observed",
-               "adjusted": "Adjusted for the other workforce measures, demand,\ndeprivation, spending, region and period"}
+               "adjusted": "Adjusted for the other workforce measures, the previous\njudgement, demand, deprivation, spending, region and period"}
 
 
 def headline_sample(panel: pd.DataFrame, insp: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The headline sample (one row per inspection) and the adjustment set of the chart: every
-    covariate of the headline design but agency use (other workforce measures, demand,
-    population, spending, framework, IDACI, region), with two-year inspection periods in place of
-    single years: a binary logit with single years is separated (all seven inspections under the
-    single inspection framework in 2018 fell short of Good), as in the conditional logit."""
-    ff = forward_frame(insp, panel).complete(["idaci_2019"], "idaci_2019 missing")
-    x = ordered_logit_design(ff)
-    x = pd.concat([x[[c for c in x.columns if not c.startswith("year_")]], inspection_periods(ff.data)], axis=1)
+    """The headline sample (one row per inspection) and the adjustment set of the chart: the
+    primary design (analysis/models/primary.py) rebuilt as its fit builds it (the analysis frame
+    with the feedback controls, cells that separate Good or better dropped, the binary logit's
+    design: other workforce measures, demand, population, spending, previous grade, inspection
+    type, framework, IDACI, region and two-year inspection periods), with agency use left out
+    of the adjustment set because the chart sets it by quarter."""
+    kept, _ = available_controls(DEFAULT_CONTROLS, panel)
+    ff = variant_frame(inspection_frame(panel, insp, controls=kept), census17=False, feedback=True)
+    ff = ff.complete(["idaci_2019"], "idaci_2019 missing")
+    ff, _ = drop_separated_cells(ff, "good_or_better", "idaci_2019")
+    x = logit_design(ff, "idaci_2019")
     controls = [c for c in x.columns if c != TERM]
     df = pd.concat([ff.data[["la_code", "inspection_year", "good_or_better", TERM]], x[controls]], axis=1)
     return df, controls

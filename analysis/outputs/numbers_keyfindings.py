@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .common import fmt, model
+from .common import fmt, interval, model
 from .tables_forward import fwd_model
 
 #: the workforce measures the key findings quote, and the words of a realistic change of each
@@ -25,6 +25,9 @@ CHANGE_WORDS = {
     "vacancy_rate": "{d:g} percentage points more posts vacant",
     "turnover_rate": "{d:g} percentage points more social workers leaving in the year",
 }
+
+#: the primary design's sensitivities -> their key under each measure
+SENSITIVITY_KEYS = {"without_feedback_controls": "no_feedback", "census_2017_plus": "census_later"}
 
 
 @dataclass(frozen=True)
@@ -41,39 +44,43 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Headline:
-    """What the key findings quote: the headline (between and within councils) estimates, the
-    within-council estimates beside them, the sample and the base rate."""
+    """What the key findings quote: the headline (primary design) estimates, the within-council
+    estimates and the primary's sensitivities beside them, the sample and the base rate."""
 
     design: str
     overall: dict[str, Estimate]
     within: dict[str, Estimate]
+    sensitivities: dict[str, dict[str, Estimate]]
     nobs: int
     n_las: int
     base_rate: float
 
 
+def _estimates(terms: dict) -> dict[str, Estimate]:
+    return {t: Estimate(terms[t]["delta"], terms[t]["ame_pp"], terms[t]["ci_low"], terms[t]["ci_high"],
+                        terms[t]["p_value"]) for t in TERMS}
+
+
 def headline(results: dict, sample: pd.DataFrame) -> Headline:
     """The adapter: the headline estimates of results.json.
 
-    Today the headline is the ordered logit of the grade across all inspections, read as its
-    average marginal effect on the probability of Good or better (``forward.magnitudes.
-    ordered_logit``), beside the LA fixed-effects linear model of Good or better
-    (``forward.magnitudes.fe_good_or_better``); the base rate is the share Good or better in the
-    headline sample ``sample`` (one row per inspection, ``good_or_better`` 0/1). When results.json
-    carries a ``primary`` block, this is the one function to switch to it.
+    The headline is the primary design (``results["primary"]``, analysis/models/primary.py: a
+    binary logit of Good or better with the previous grade and inspection type as controls,
+    average marginal effects in percentage points); beside it the LA fixed-effects linear model
+    of Good or better (``forward.magnitudes.fe_good_or_better``, within councils) and the
+    primary's two sensitivities (``without_feedback_controls``, ``census_2017_plus``). The chart's
+    sample ``sample`` must be the primary's (same inspections and LAs).
     """
-    mg = results["forward"]["magnitudes"]
-    o, fe = mg["ordered_logit"], mg["fe_good_or_better"]
-    overall = {t: Estimate(o[t]["delta"], o[t]["ame_pp"], o[t]["ame_pp_low"], o[t]["ame_pp_high"], o[t]["p_value"])
-               for t in TERMS}
+    p = results["primary"]
+    fe = results["forward"]["magnitudes"]["fe_good_or_better"]
     within = {t: Estimate(fe[t]["delta"], fe[t]["effect"], fe[t]["effect_low"], fe[t]["effect_high"],
                           fe[t]["p_value"]) for t in TERMS}
-    st = fwd_model(results, "fwd_ologit_census_before")["stats"]
-    if len(sample) != st["nobs"] or sample["la_code"].nunique() != st["n_las"]:
+    if len(sample) != p["n"] or sample["la_code"].nunique() != p["n_las"]:
         raise ValueError(f"headline: the chart's sample ({len(sample)} inspections, {sample['la_code'].nunique()} "
-                         f"LAs) is not the headline model's ({st['nobs']}, {st['n_las']})")
-    return Headline("ordered_logit", overall, within, int(st["nobs"]), int(st["n_las"]),
-                    float(sample["good_or_better"].mean()))
+                         f"LAs) is not the primary design's ({p['n']}, {p['n_las']})")
+    sens = {name: _estimates(s["terms"]) for name, s in p["sensitivities"].items()}
+    return Headline("primary", _estimates(p["terms"]), within, sens, int(p["n"]), int(p["n_las"]),
+                    float(p["base_rate_good_plus"]))
 
 
 def size(x: float) -> str:
@@ -103,7 +110,8 @@ def clear(e: Estimate) -> str:
 
 def _estimate_vars(e: Estimate, term: str) -> dict:
     return {"change": CHANGE_WORDS[term].format(d=e.delta), "size": size(e.pp), "direction": direction(e.pp),
-            "range": range_words(e.low, e.high), "clear": clear(e)}
+            "range": range_words(e.low, e.high), "clear": clear(e),
+            "pp": fmt(e.pp, 1), "ci": interval(fmt(e.low, 1), fmt(e.high, 1))}
 
 
 def _pct(x: float) -> str:
@@ -120,6 +128,8 @@ def keyfindings_variables(results: dict, sample: pd.DataFrame, quarters: pd.Data
     for term, key in TERMS.items():
         out[key] = _estimate_vars(h.overall[term], term)
         out[key]["within"] = _estimate_vars(h.within[term], term)
+        for name, est in h.sensitivities.items():
+            out[key][SENSITIVITY_KEYS[name]] = _estimate_vars(est[term], term)
     for kind in ("raw", "adjusted"):
         t = quarters[quarters["kind"] == kind].set_index("quarter")
         out[kind] = {"low_share": _pct(t.loc[0, "share"]), "high_share": _pct(t.loc[3, "share"]),
