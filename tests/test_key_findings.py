@@ -233,7 +233,7 @@ def check_caseload(s: str, res: dict, df: pd.DataFrame) -> list[str]:
     inc = _includes_zero(*overall["caseload"][2:])
     if s.startswith("For caseload the evidence is not clear") != inc:
         bad.append(f"caseload 'not clear' / clear does not match its interval {overall['caseload'][2:]}")
-    if "clear only when the inspections are limited to those matched to censuses from" in s:
+    if "clear only for inspections matched to censuses from" in s:
         if _includes_zero(*by[".census_later"]["caseload"][2:]):
             bad.append("'clear only when limited to the later censuses' but that interval includes zero")
     if "vacancies and turnover show no clear association" in s:
@@ -269,7 +269,7 @@ def check_reverse(s: str, res: dict, df: pd.DataFrame) -> list[str]:
     k0 = lambda o: _model(res, f"rev_cs_never_absorbing_{o}")["coefficients"]["k=0"]  # noqa: E731
     if "vacancy_size >}} percentage points higher" in s and not k0("vacancy_rate")["estimate"] > 0:
         bad.append("'vacancy rate ... higher' but the estimate is not positive")
-    if "mostly because they had more posts to fill" in s:
+    if "mostly because it had more posts to fill" in s:
         if not (k0("log_posts")["ci_low"] > 0 and _includes_zero(k0("log_inpost")["ci_low"], k0("log_inpost")["ci_high"])):
             bad.append("'more posts to fill' but posts did not clearly rise or staff in post clearly changed")
     if "agency use was higher too" in s and not k0("agency_rate")["ci_low"] > 0:
@@ -278,7 +278,7 @@ def check_reverse(s: str, res: dict, df: pd.DataFrame) -> list[str]:
 
 
 #: one check per finding, in order, each identified by its opening words
-SENTENCE_CHECKS = [("Of the", check_base), ("Councils that relied more on agency", check_agency),
+SENTENCE_CHECKS = [("Of the", check_base), ("Councils using more agency", check_agency),
                    ("For caseload the evidence is", check_caseload), ("The size depends on the comparison", check_comparisons),
                    ("These are associations", check_reverse)]
 
