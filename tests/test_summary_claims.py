@@ -73,6 +73,17 @@ def test_summary_primary_claims(fw):
     assert abs(c17["ame_pp"]) > abs(t["caseload"]["ame_pp"]) and c17["ci_high"] < 0
 
 
+def test_within_council_estimates_are_affected_by_feedback(fw):
+    """Summary: 'Comparing each council only with itself ... they are affected by feedback from the
+    previous judgement': the strict-exogeneity (lead) test rejects for agency use, and the
+    previous grade predicts the next one."""
+    text = " ".join(SUMMARY.read_text(encoding="utf-8").split())
+    assert "affected by feedback from the previous judgement" in text
+    lead = fw["lead_test"]["good_or_better"]
+    assert lead["one_at_a_time"]["agency_rate"]["p_value"] < 0.05 and lead["joint_wald"]["p_value"] < 0.05
+    assert _fwd(fw, "fwd_prevgrade_ologit")["coefficients"]["prev_grade"]["p_value"] < 0.05
+
+
 def test_the_estimator_comparison_names_every_measure_with_both_intervals():
     text = _comparison()
     for key in [*WORKFORCE, "spend"]:
