@@ -1,8 +1,10 @@
-"""The summary's worded claims hold in the results they summarise (report/summary.qmd).
+"""The summary's worded claims hold in the results they summarise (report/summary.qmd, and the
+estimator comparison that moved from the summary to the end of report/inspections.qmd).
 
 The numbers in the summary come from the pipeline; its words ("agree on direction", "no clear
 association", "none of the within-council ones") are checked here against results.json, so a
 change in the data or models that falsifies a sentence fails the build instead of going unnoticed.
+The key findings page has its own test (tests/test_key_findings.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from analysis import paths
 
 SUMMARY = paths.ROOT / "report" / "summary.qmd"
+INSPECTIONS = paths.ROOT / "report" / "inspections.qmd"
 RESULTS = paths.ROOT / "report" / "outputs" / "results" / "results.json"
 WORKFORCE = {"agency": "agency_rate", "caseload": "caseload", "vacancy": "vacancy_rate", "turnover": "turnover_rate"}
 
@@ -30,11 +33,62 @@ def _excludes_zero(lo: float, hi: float) -> bool:
     return lo > 0 or hi < 0
 
 
-def test_summary_names_every_measure_with_an_interval():
+def _comparison() -> str:
+    """The estimator comparison: the last subsection of the inspections Section."""
+    text = INSPECTIONS.read_text(encoding="utf-8")
+    start = text.index("{#sec-estimator-comparison}")
+    return text[start:]
+
+
+def test_summary_names_every_measure_with_its_headline_interval():
     text = SUMMARY.read_text(encoding="utf-8")
+    for key in WORKFORCE:
+        bullet = next((line for line in text.split("\n* ") if f"kf.{key}.change" in line), None)
+        assert bullet is not None, f"no summary bullet for {key}"
+        assert f"kf.{key}.pp >}}}} pp" in bullet and f"kf.{key}.ci" in bullet, key
+    assert "kf.base_rate" in text, "the summary quotes the base rate"
+
+
+def test_summary_names_no_estimator_the_comparison_moved_out():
+    text = SUMMARY.read_text(encoding="utf-8")
+    for name in ("ordered logit", "random-intercept", "fixed effects", "Holm", "conditional"):
+        assert name not in text, name
+    assert "@sec-estimator-comparison" in text
+
+
+def test_summary_primary_claims(fw):
+    """'The agency association remains after allowing for testing four workforce measures at once;
+    the caseload one does not. Without the previous judgement ... the agency estimate is larger,
+    and with only inspections matched to censuses from 2017 on the caseload estimate is larger and
+    clear.'"""
+    text = " ".join(SUMMARY.read_text(encoding="utf-8").split())
+    pr = json.loads(RESULTS.read_text())["primary"]
+    t = pr["terms"]
+    assert "The agency association remains after allowing for testing four workforce measures" in text
+    assert t["agency_rate"]["p_holm"] < 0.05 <= t["caseload"]["p_holm"]
+    nf = pr["sensitivities"]["without_feedback_controls"]["terms"]["agency_rate"]
+    c17 = pr["sensitivities"]["census_2017_plus"]["terms"]["caseload"]
+    assert "the agency estimate is larger" in text and abs(nf["ame_pp"]) > abs(t["agency_rate"]["ame_pp"])
+    assert "caseload estimate is larger and clear" in text
+    assert abs(c17["ame_pp"]) > abs(t["caseload"]["ame_pp"]) and c17["ci_high"] < 0
+
+
+def test_within_council_estimates_are_affected_by_feedback(fw):
+    """Summary: 'Comparing each council only with itself ... they are affected by feedback from the
+    previous judgement': the strict-exogeneity (lead) test rejects for agency use, and the
+    previous grade predicts the next one."""
+    text = " ".join(SUMMARY.read_text(encoding="utf-8").split())
+    assert "affected by feedback from the previous judgement" in text
+    lead = fw["lead_test"]["good_or_better"]
+    assert lead["one_at_a_time"]["agency_rate"]["p_value"] < 0.05 and lead["joint_wald"]["p_value"] < 0.05
+    assert _fwd(fw, "fwd_prevgrade_ologit")["coefficients"]["prev_grade"]["p_value"] < 0.05
+
+
+def test_the_estimator_comparison_names_every_measure_with_both_intervals():
+    text = _comparison()
     for key in [*WORKFORCE, "spend"]:
         bullet = next((line for line in text.split("\n* ") if f"fwd.{key}.change" in line), None)
-        assert bullet is not None, f"no summary bullet for {key}"
+        assert bullet is not None, f"no comparison bullet for {key}"
         assert f"fwd.{key}.ame_ci" in bullet and f"fwd.{key}.fe_ci" in bullet, key
 
 

@@ -15,13 +15,14 @@ import yaml
 
 from .. import fileio, paths
 from ..derived import load_derived
-from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import figures, figures_keyfindings, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
 from .numbers_multiverse import multiverse_variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
+from .numbers_keyfindings import keyfindings_variables
 
 #: written last, with the sha256 of every output (and of the results it was made from); the Make
 #: target of the outputs step, checked before a render (analysis/cli.py)
@@ -133,6 +134,12 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     v["mv"] = multiverse_variables(results)
     v["fwd"] = forward_variables(results)
     v["note"] = table_notes(results, panel)
+    kf_sample, kf_quarters = figures_keyfindings.headline_quarters(panel, insp)  # the key findings' chart
+    base_rate = float(kf_sample["good_or_better"].mean())
+    figures_keyfindings.fig_key_findings(kf_quarters, base_rate)
+    made["fig-key-findings"] = "analysis/outputs/figures_keyfindings.py::fig_key_findings"
+    v["alt"]["fig_key_findings"] = figures_keyfindings.alt_key_findings(kf_quarters, base_rate)
+    v["kf"] = keyfindings_variables(results, kf_sample, kf_quarters)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
