@@ -26,6 +26,7 @@ from scipy import special, stats
 
 from .forward import inspection_periods
 from .forward_data import WORKFORCE, ForwardFrame
+from .frame import first_observed
 from .magnitudes import CHANGES
 from .re_quadrature import QuadratureFit, RandomInterceptQuadrature
 from .timing import validate_forward_timing
@@ -36,11 +37,11 @@ Z = stats.norm.ppf(0.975)
 
 
 def first_grades(inspections: pd.DataFrame) -> pd.DataFrame:
-    """The first graded SIF/ILACS inspection of every LA: ``la_code``, ``first_id``, ``first_grade``."""
-    g = inspections[inspections["framework"].isin(["SIF", "ILACS"]) & inspections["overall_num"].notna()]
-    g = g.sort_values(["la_code", "start_date", "inspection_id"]).drop_duplicates("la_code")
-    return g[["la_code", "inspection_id", "overall_num"]].rename(
-        columns={"inspection_id": "first_id", "overall_num": "first_grade"})
+    """The first graded SIF/ILACS inspection of every LA (:func:`analysis.models.frame.first_observed`):
+    ``la_code``, ``first_id``, ``first_grade``."""
+    f = first_observed(inspections)
+    return pd.DataFrame({"la_code": f["la_code"], "first_id": f["la_first_inspection_id"],
+                         "first_grade": f["la_first_grade"].astype(float)})
 
 
 def dynamic_frame(ff: ForwardFrame, inspections: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -55,12 +56,13 @@ def dynamic_frame(ff: ForwardFrame, inspections: pd.DataFrame) -> tuple[pd.DataF
     Lagged and initial grades enter as Good-or-better and Inadequate indicators (base: Requires
     improvement; 3 of 154 first judgements are Outstanding, too few for their own dummy).
     """
-    d = ff.data.merge(first_grades(inspections), on="la_code", how="left", validate="m:1")
+    d = ff.data.drop(columns=[c for c in ("first_id", "first_grade") if c in ff.data])
+    d = d.merge(first_grades(inspections), on="la_code", how="left", validate="m:1")
     is_first = d["inspection_id"].eq(d["first_id"]) | d["prev_grade_num"].isna()
     d = d[~is_first].reset_index(drop=True)
     validate_forward_timing(d, ff.year_columns, source="dynamic CRE frame")
     d["prev_good"] = (d["prev_grade_num"] <= 2).astype(float)
-    d["prev_inadequate"] = (d["prev_grade_num"] == 4).astype(float)
+    d["prev_inadequate"] = (d["prev_grade_num"] == 4).astype(float)  # (the frame's column, same values)
     d["first_good"] = (d["first_grade"] <= 2).astype(float)
     d["first_inadequate"] = (d["first_grade"] == 4).astype(float)
     disc = {"n_frame": int(len(ff.data)), "n_initial_dropped": int(is_first.sum()), "nobs": int(len(d)),
