@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import __version__, paths
 from .derived import load_derived
+from .models.extensions import add_family_tests, fit_extensions
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
 from .models.inspection import fit_inspection_models
@@ -95,14 +96,16 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
     mv = run_multiverse(panel, insp)
+    ext = fit_extensions(insp, panel)  # issue 14: dynamic CRE, sub-judgements, overlap, replication
     # inspection level, census before fieldwork
     forward = forward_future.result() if forward_future is not None else fit_forward_all(insp, panel)
     replication = replicate_all(insp, panel)
+    extensions = add_family_tests(ext, forward)
     reverse_fits, reverse = collect_reverse()
     fits.extend(reverse_fits)
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "multiverse": mv,
             "reverse": reverse, "cla_interpolated": int(mp["cla_interpolated"].sum()),
-            "forward": forward, "replication": replication}
+            "forward": forward, "replication": replication, "extensions": extensions}
 
 
 def _clean(obj):
@@ -142,6 +145,7 @@ def results_document(out: dict, manifest: dict) -> dict:
         "not_identified": out["rejected"],
         "multiverse": summarise(mv),
         "reverse": out["reverse"],
+        **out.get("extensions", {}),
     })
 
 
