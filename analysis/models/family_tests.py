@@ -30,6 +30,9 @@ SENSITIVITIES = {("fwd_fe_grade_change_two_before", "agency_rate"): "two-year ch
                  ("fwd_prevgrade_fe_good", "agency_rate"): "FE with previous grade"}
 
 
+SUB_LABELS = {"help_protection": "help and protection", "in_care": "children in care", "leadership": "leadership"}
+
+
 def holm(p) -> np.ndarray:
     """Holm (1979) step-down adjusted p-values, written out.
 
@@ -70,7 +73,7 @@ def family_table(fits, dynamic: dict, subjudgements: dict) -> pd.DataFrame:
         if key == "overall":
             continue
         for t in WORKFORCE:
-            rows.append({"group": "sub-judgement", "model": f"subjudgement_{key}", "label": key, "term": t,
+            rows.append({"group": "sub-judgement", "model": f"subjudgement_{key}", "label": SUB_LABELS[key], "term": t,
                          "p_value": float(res["ame_pp"][t]["p_value"])})
     tab = pd.DataFrame(rows)
     head = tab["group"] == "headline"

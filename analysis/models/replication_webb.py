@@ -28,6 +28,7 @@ from .re_quadrature import RandomInterceptQuadrature
 from .replication import _lit, load_literature
 
 LAST_YEAR = 2019
+SPEND_UNIT = 100.0  # spending terms per £100 per child
 SPEND = {"spend_family_support_pc": "family_support_per_100", "spend_safeguarding_pc": "safeguarding_per_100"}
 
 
@@ -43,7 +44,7 @@ def webb_sample(inspections: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     d["good_plus"] = (d["overall_num"] <= 2).astype(float)
     d["ilacs"] = (d["framework"] == "ILACS").astype(float)
     for src, dst in SPEND.items():
-        d[dst] = d[src] / 100.0
+        d[dst] = d[src] / SPEND_UNIT
     return d
 
 
@@ -62,8 +63,8 @@ def differences(n_closest: int, n_all: int) -> list[dict]:
     """What differs from the published design (aspect, theirs, ours)."""
     return [
         {"aspect": "inspections", "theirs": "374, 2011-2019", "ours": f"{n_closest} with spending (fieldwork 2016-2019); {n_all} without (2013-2019)"},
-        {"aspect": "frameworks", "theirs": "2009-2012 framework (from 2011), SIF, ILACS",
-         "ours": "SIF and ILACS (the table starts with SIF in 2013)"},
+        {"aspect": "frameworks", "theirs": "every framework in force 2011-2019",
+         "ours": "SIF and ILACS (the inspection table starts with SIF in 2013)"},
         {"aspect": "deprivation", "theirs": "IMD decile of the LA", "ours": "IMD 2019 decile among upper-tier LAs"},
         {"aspect": "spending", "theirs": "preventive and safeguarding spending per child",
          "ours": "s251 family-support and safeguarding gross spend per child, year before fieldwork"},

@@ -16,12 +16,14 @@ import yaml
 from .. import paths
 from ..derived import load_derived
 from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import tables_dynamic
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
 from .numbers_multiverse import multiverse_variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
+from .numbers_dynamic import dynamic_variables
 
 def build() -> dict[str, str]:
     panel, insp = load_derived()
@@ -100,6 +102,10 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
                      "tbl-multiverse": tables_multiverse.tbl_multiverse}.items():
         (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
         made[name] = f"analysis/outputs/tables_multiverse.py::{fn.__name__}"
+    for name, fn in {"tbl-dyn-ame": tables_dynamic.tbl_dyn_ame, "tbl-dyn-family": tables_dynamic.tbl_dyn_family,
+                     "tbl-dyn-webb": tables_dynamic.tbl_dyn_webb}.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_dynamic.py::{fn.__name__}"
     # hex maps (figure blocks included by report/descriptives.qmd) and the council lookup annex
     map_specs = maps.build_maps(panel, insp)
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
@@ -115,6 +121,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     v["rev"] = reverse_variables(results)
     v["mv"] = multiverse_variables(results)
     v["fwd"] = forward_variables(results)
+    v["dyn"] = dynamic_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
