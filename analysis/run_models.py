@@ -70,13 +70,14 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         # process: the panel, inspection, multiverse, replication and primary reverse fits
         forward = executor.submit(fit_forward_all, insp, panel) if executor is not None else None
         collect_reverse = start_reverse(panel, insp, executor)
-        return _fit_rest(panel, insp, mp, collect_reverse, None, forward)
+        ext = executor.submit(fit_extensions, insp, panel) if executor is not None else None  # issue 14
+        return _fit_rest(panel, insp, mp, collect_reverse, None, forward, ext)
     finally:
         if executor is not None:
             executor.shutdown()
 
 
-def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=None) -> dict:
+def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=None, ext_future=None) -> dict:
     fits: list[FitResult] = []
     rejected = []
     for outcome in ("grade_num", "good_or_better"):
@@ -96,10 +97,11 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=
         for outcome in ("grade_num", "good_or_better")}
     fits.extend(fit_inspection_models(insp, panel))
     mv = run_multiverse(panel, insp)
-    ext = fit_extensions(insp, panel)  # issue 14: dynamic CRE, sub-judgements, overlap, replication
     # inspection level, census before fieldwork
     forward = forward_future.result() if forward_future is not None else fit_forward_all(insp, panel)
     replication = replicate_all(insp, panel)
+    # issue 14: dynamic CRE, sub-judgements, overlap, replication like for like, family-wise tests
+    ext = ext_future.result() if ext_future is not None else fit_extensions(insp, panel)
     extensions = add_family_tests(ext, forward)
     reverse_fits, reverse = collect_reverse()
     fits.extend(reverse_fits)

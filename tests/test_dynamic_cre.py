@@ -134,6 +134,7 @@ def test_real_data_model_drops_initial_inspections_and_passes_checks(real):
     assert not d["inspection_id"].isin(first.to_numpy()).any()
     assert d["prev_grade_num"].notna().all()
     assert disc["nobs"] + disc["n_initial_dropped"] == len(ff.data)
+    assert {"prev_good", "prev_inadequate", "first_good", "first_inadequate", "mean_agency_rate"} <= set(out["design_columns"])
     for m in out["models"].values():
         assert m["converged"] and m["nobs"] == disc["nobs"]
         assert m["check_nodes_12_vs_30"]["max_abs_param_step"] < 1e-2
