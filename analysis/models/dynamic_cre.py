@@ -26,13 +26,14 @@ from scipy import special, stats
 
 from .forward import inspection_periods
 from .forward_data import WORKFORCE, ForwardFrame
-from .frame import first_observed
+from .frame import census_2017_plus, first_observed
 from .magnitudes import CHANGES
 from .re_quadrature import QuadratureFit, RandomInterceptQuadrature
 from .timing import validate_forward_timing
 
 LAG_TERMS = ("prev_good", "prev_inadequate")          # base: previous Requires improvement
 INITIAL_TERMS = ("first_good", "first_inadequate")    # base: first judgement Requires improvement
+DYNAMIC_TYPE_CONTROLS = ("type_short",)               # base: standard ILACS and SIF inspections
 Z = stats.norm.ppf(0.975)
 
 
@@ -74,7 +75,8 @@ def dynamic_frame(ff: ForwardFrame, inspections: pd.DataFrame) -> tuple[pd.DataF
 
 
 def dynamic_design(d: pd.DataFrame, covariates: tuple[str, ...], deprivation: str = "idaci_2019") -> pd.DataFrame:
-    """Constant, regressors, framework, two-year periods, lagged judgement, initial judgement,
+    """Constant, regressors, framework, inspection type (when in the frame), two-year periods,
+    lagged judgement, initial judgement,
     LA means of the time-varying regressors (``mean_`` prefix, over the modelled rows) and IMD-free
     deprivation (IDACI), pruned to full rank.
 
@@ -86,7 +88,10 @@ def dynamic_design(d: pd.DataFrame, covariates: tuple[str, ...], deprivation: st
     """
     tv = d[[*covariates, "ilacs"]].astype(float)
     means = tv.groupby(d["la_code"]).transform("mean").add_prefix("mean_")
-    x = pd.concat([pd.Series(1.0, index=d.index, name="const"), tv, inspection_periods(d),
+    # ILACS inspection type (short vs standard) is set by the previous grade: a control, no mean.
+    # (SIF re-inspections, 14 of the re-inspections, separate Good or better: left out.)
+    types = d[[c for c in DYNAMIC_TYPE_CONTROLS if c in d]].astype(float)
+    x = pd.concat([pd.Series(1.0, index=d.index, name="const"), tv, types, inspection_periods(d),
                    d[[*LAG_TERMS, *INITIAL_TERMS]].astype(float), means, d[[deprivation]].astype(float)], axis=1)
     x = x.loc[:, (x.std() > 0) | (x.columns == "const")]
     while np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
@@ -176,34 +181,56 @@ def pooled_limit_check(model: RandomInterceptQuadrature) -> float:
 
 def fit_dynamic(d: pd.DataFrame, x: pd.DataFrame, kind: str, n_nodes: int = 12,
                 start: np.ndarray | None = None) -> tuple[QuadratureFit, RandomInterceptQuadrature]:
-    """One dynamic CRE model (``kind`` 'logit' of Good or better, 'ologit' of the grade)."""
+    """One dynamic CRE model (``kind`` 'logit' of Good or better, 'ologit' of the grade);
+    ``start``: parameters in the units of x (e.g. a fit on a larger sample), else the pooled fit."""
     if kind == "logit":
         y, xm = d["good_or_better"].to_numpy(float), x
         model = RandomInterceptQuadrature(y, xm, d["la_code"].to_numpy(), "logit", n_nodes=n_nodes)
     else:  # the constant is absorbed by the thresholds
         y, xm = d["grade"].to_numpy(int) - 1, x.drop(columns="const")
         model = RandomInterceptQuadrature(y, xm, d["la_code"].to_numpy(), "ologit", n_categories=4, n_nodes=n_nodes)
-    fit = model.fit(start)
+    fit = model.fit(None if start is None else model.internal(start))
     if not fit.converged:
         raise RuntimeError(f"dynamic CRE ({kind}) did not converge")
     return fit, model
 
 
-def fit_dynamic_cre(ff: ForwardFrame, inspections: pd.DataFrame) -> dict:
-    """Both dynamic CRE models with AMEs, the feedback terms and the numerical checks."""
+def fit_dynamic_cre(ff: ForwardFrame, inspections: pd.DataFrame, worker_level: bool = True) -> dict:
+    """Both dynamic CRE models with AMEs, the feedback terms and the numerical checks; with
+    ``worker_level`` (and the frame from :func:`analysis.models.frame.inspection_frame`) the
+    same models on the rows whose regressors all come from the 2017+ worker-level censuses
+    (``census_2017_plus``: AMEs only)."""
+    out = _fit_dynamic_models(ff, inspections)
+    if worker_level and "census_2017_plus" in ff.data:
+        sub = _fit_dynamic_models(census_2017_plus(ff), inspections, checks=False, warm=out["_params"])
+        out["census_2017_plus"] = {"sample": sub["sample"],
+                                   "models": {k: {"nobs": m["nobs"], "converged": m["converged"], "ame_pp": m["ame_pp"]}
+                                              for k, m in sub["models"].items()}}
+    del out["_params"]
+    return out
+
+
+def _fit_dynamic_models(ff: ForwardFrame, inspections: pd.DataFrame, checks: bool = True,
+                        warm: dict | None = None) -> dict:
     d, disc = dynamic_frame(ff, inspections)
     x = dynamic_design(d, ff.covariates)
     changes = {t: CHANGES[t] for t in WORKFORCE}
     out = {"design": ("Wooldridge (2005) dynamic correlated random effects: previous judgement (Good+ / "
                       "Inadequate vs Requires improvement), the LA's first observed judgement, LA means of the "
-                      "time-varying regressors, regressors from the census before fieldwork, framework, two-year "
-                      "periods, IDACI; random LA intercept by adaptive Gauss-Hermite quadrature (12 nodes); "
+                      "time-varying regressors, regressors from the census before fieldwork, framework, ILACS "
+                      "inspection type (short vs standard), two-year periods, IDACI; random LA intercept by adaptive Gauss-Hermite quadrature (12 nodes); "
                       "LA-clustered sandwich SEs; AMEs on P(Good or better) averaged over the LA effect, "
                       "holding the LA means fixed"),
-           "sample": disc, "design_columns": list(x.columns), "models": {}}
+           "sample": disc, "design_columns": list(x.columns), "models": {}, "_params": {}}
     for name, kind in (("good_or_better", "logit"), ("grade", "ologit")):
-        fit, model = fit_dynamic(d, x, kind)
-        terms = [t for t in [*ff.covariates, "ilacs", *LAG_TERMS, *INITIAL_TERMS] if t in fit.params.index]
+        start = None
+        if warm is not None and list(warm[name].index) == [*(x.columns if kind == "logit" else x.columns[1:]),
+                                                           *[c for c in warm[name].index if c.startswith(("cut_", "log_sigma"))]]:
+            start = warm[name].to_numpy()
+        fit, model = fit_dynamic(d, x, kind, start=start)
+        out["_params"][name] = fit.params
+        terms = [t for t in [*ff.covariates, "ilacs", *DYNAMIC_TYPE_CONTROLS, *LAG_TERMS, *INITIAL_TERMS]
+                 if t in fit.params.index]
         amet = ame_good(fit, x if kind == "logit" else x.drop(columns="const"), changes)
         out["models"][name] = {
             "estimator": "random-intercept logit" if kind == "logit" else "random-intercept ordered logit",
@@ -212,9 +239,10 @@ def fit_dynamic_cre(ff: ForwardFrame, inspections: pd.DataFrame) -> dict:
             "converged": fit.converged,
             "coefficients": coefficient_table(fit, terms).to_dict(orient="index"),
             "ame_pp": amet.to_dict(orient="index"),
-            "check_nodes_12_vs_30": model.nodes_check(30),
-            "check_pooled_limit_llf_abs_diff": pooled_limit_check(model),
         }
+        if checks:
+            out["models"][name]["check_nodes_12_vs_30"] = model.nodes_check(30)
+            out["models"][name]["check_pooled_limit_llf_abs_diff"] = pooled_limit_check(model)
     return out
 
 

@@ -52,6 +52,10 @@ def dynamic_variables(results: dict) -> dict:
         out[key]["prev_inadequate"] = _coef_or(m["coefficients"]["prev_inadequate"])
         out[key]["first_good"] = _coef_or(m["coefficients"]["first_good"])
         out[key]["nodes_step"] = f"{m['check_nodes_12_vs_30']['max_abs_param_step']:.0e}".replace("-", "−")
+    w17 = dc["census_2017_plus"]
+    out["w17"] = {"n": f"{w17['sample']['nobs']:,}", "n_dropped": str(dc["sample"]["nobs"] - w17["sample"]["nobs"]),
+                  **{key: {TERMS[t]: _ame(r) for t, r in w17["models"][name]["ame_pp"].items()}
+                     for name, key in (("good_or_better", "good"), ("grade", "grade"))}}
     sim = dc["simulation"]
     out["sim"] = {"gamma": fmt(sim["truth"]["gamma_previous"], 1), "beta": fmt(sim["truth"]["beta_x"], 1),
                   "n_las": str(sim["n_las"]), "periods": str(sim["periods"])}
