@@ -77,8 +77,8 @@ def dynamic_frame(ff: ForwardFrame, inspections: pd.DataFrame) -> tuple[pd.DataF
 def dynamic_design(d: pd.DataFrame, covariates: tuple[str, ...], deprivation: str = "idaci_2019") -> pd.DataFrame:
     """Constant, regressors, framework, inspection type (when in the frame), two-year periods,
     lagged judgement, initial judgement,
-    LA means of the time-varying regressors (``mean_`` prefix, over the modelled rows) and IMD-free
-    deprivation (IDACI), pruned to full rank.
+    LA means of the time-varying regressors (``mean_`` prefix, over the modelled rows) and IDACI,
+    pruned to full rank.
 
     Notes
     -----

@@ -307,14 +307,3 @@ class RandomInterceptQuadrature:
             hess[:, j] = (self._evaluate(theta + e)[1] - self._evaluate(theta - e)[1]) / (2 * h)
         return (hess + hess.T) / 2
 
-
-def population_average(fn, sigma: float, n_nodes: int = 30) -> np.ndarray:
-    """:math:`\\int g(\\sigma u)\\phi(u)du` by (non-adaptive) Gauss-Hermite quadrature, ``fn``
-    mapping a vector of random-intercept values (1 x K) to an n x K array; returns length n.
-
-    Notes
-    -----
-    :math:`\\int g(\\sigma u)\\phi(u)du = \\pi^{-1/2}\\sum_k w_k g(\\sqrt2\\sigma t_k)`.
-    """
-    t, w = np.polynomial.hermite.hermgauss(n_nodes)
-    return fn(np.sqrt(2) * sigma * t[None, :]) @ w / np.sqrt(np.pi)

@@ -19,7 +19,6 @@ preventive and safeguarding spending per child. Ours:
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
