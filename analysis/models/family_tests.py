@@ -5,8 +5,10 @@ with every quoted sensitivity result inside the family.
 Family (hypothesis: the workforce measure's coefficient / AME is zero):
 
 * headline models, each with the four workforce measures: ordered logit (between and within),
-  LA fixed effects (Good or better), conditional logit, random-intercept logit, and the dynamic
-  CRE logit and ordered logit (:mod:`analysis.models.dynamic_cre`);
+  LA fixed effects (Good or better), conditional logit, random-intercept logit, the primary-design
+  Good-or-better logit with the feedback controls (the ``overall`` outcome of
+  :mod:`analysis.models.subjudgements`), and the dynamic CRE logit and ordered logit
+  (:mod:`analysis.models.dynamic_cre`);
 * quoted sensitivity results: agency in the two-year-change models (grade and Good or better)
   and in the FE model with the previous grade;
 * the sub-judgement outcomes (help and protection, in care, leadership) x four measures.
@@ -62,6 +64,9 @@ def family_table(fits, dynamic: dict, subjudgements: dict) -> pd.DataFrame:
         for t in WORKFORCE:
             rows.append({"group": "headline", "model": mid, "label": label, "term": t,
                          "p_value": float(by_id[mid].coefs.loc[t, "p_value"])})
+    for t in WORKFORCE:  # the primary design: Good+ logit with the feedback controls (= subjudgements "overall")
+        rows.append({"group": "headline", "model": "primary_logit_good_plus", "label": "primary-design logit",
+                     "term": t, "p_value": float(subjudgements["outcomes"]["overall"]["ame_pp"][t]["p_value"])})
     for name, label in (("good_or_better", "dynamic CRE logit"), ("grade", "dynamic CRE ordered logit")):
         for t in WORKFORCE:
             rows.append({"group": "headline", "model": f"dynamic_cre_{name}", "label": label, "term": t,

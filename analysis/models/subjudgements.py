@@ -6,8 +6,9 @@ the outcomes that survive the framework change. Each is a binary logit of ``<sub
 (:func:`analysis.models.frame.inspection_frame`) on the workforce measures, demand, population,
 spending, the framework indicator, the previous-grade and inspection-type controls
 (:data:`~analysis.models.frame.PREVIOUS_GRADE_CONTROLS`,
-:data:`~analysis.models.frame.INSPECTION_TYPE_CONTROLS`), IDACI, region and inspection-year
-dummies; the overall Good or better is fitted in the same design beside them. LA-clustered
+:data:`~analysis.models.frame.INSPECTION_TYPE_CONTROLS`), IDACI, region and two-year inspection
+periods: the primary design's controls (``analysis/models/primary.py``, issue 14). The overall
+Good or better is fitted in the same design beside them. LA-clustered
 (CRV1) covariance; AMEs on P(Good or better) in percentage points for the realistic changes of
 :data:`analysis.models.magnitudes.CHANGES`, delta-method CIs (:func:`analysis.models.fast_logit.logit_ame`,
 tested equal to statsmodels' ``get_margeff``).
@@ -47,17 +48,15 @@ def primary_design(d: pd.DataFrame, covariates: tuple[str, ...], years: bool = T
 
 
 def fit_outcome(ff: ForwardFrame, outcome_col: str) -> dict:
-    """Binary logit of one Good-or-better outcome; rows with the outcome missing are dropped (counted).
-    Inspection-year dummies, or two-year periods where single years separate the outcome."""
+    """Binary logit of one Good-or-better outcome; rows with the outcome missing are dropped (counted);
+    two-year inspection periods (inspection-year dummies separate the sub-judgement outcomes)."""
     d = ff.data[ff.data[outcome_col].notna()].reset_index(drop=True)
     starts = cluster_starts(d["la_code"].to_numpy())
     y = d[outcome_col].to_numpy(float)
-    for years in (True, False):
-        x = primary_design(d, ff.covariates, years)
-        fit = fit_logit(x.to_numpy(), y, starts)
-        if fit.converged:
-            break
-    else:
+    years = False  # two-year periods, as the primary design (single years separate these outcomes)
+    x = primary_design(d, ff.covariates, years)
+    fit = fit_logit(x.to_numpy(), y, starts)
+    if not fit.converged:
         raise RuntimeError(f"sub-judgement logit of {outcome_col} did not converge (separation?)")
     names = list(x.columns)
     terms = [t for t in WORKFORCE if t in ff.regressors]
@@ -77,7 +76,7 @@ def fit_outcome(ff: ForwardFrame, outcome_col: str) -> dict:
 def fit_subjudgements(ff: ForwardFrame) -> dict:
     """The overall and the three sub-judgement outcomes in one design (see the module docstring)."""
     return {"design": ("binary logit of Good or better; workforce, demand, population, spending from the census "
-                       "before fieldwork; framework, previous grade, inspection type, IDACI, region, inspection year; "
+                       "before fieldwork; framework, previous grade, inspection type, IDACI, region, two-year inspection periods; "
                        "LA-clustered; AMEs in percentage points"),
             "controls": list(ff.controls),
             "outcomes": {k: fit_outcome(ff, col) for k, col in OUTCOMES.items()}}

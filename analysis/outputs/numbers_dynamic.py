@@ -87,6 +87,8 @@ def dynamic_variables(results: dict) -> dict:
                      for t, k in SENSITIVITY_KEYS.items()},
                   "mlogit_agency": {"p": fmt_p_prose(tests["fwd_mlogit_good_census_before:agency_rate"]["p_value"]),
                                     "p_holm": fmt_p_prose(tests["fwd_mlogit_good_census_before:agency_rate"]["p_holm_all"])},
+                  "primary_agency": {"p": fmt_p_prose(tests["primary_logit_good_plus:agency_rate"]["p_value"]),
+                                     "p_holm": fmt_p_prose(tests["primary_logit_good_plus:agency_rate"]["p_holm_all"])},
                   "ologit_agency": {"p_holm": fmt_p_prose(tests["fwd_ologit_census_before:agency_rate"]["p_holm_all"])},
                   "ologit_caseload": {"p_holm": fmt_p_prose(tests["fwd_ologit_census_before:caseload"]["p_holm_all"])},
                   "n_below_05": str(sum(1 for v in tests.values() if v["p_holm_all"] < 0.05))}
