@@ -40,7 +40,7 @@ def test_dynamic_claims(r):
     # "no dynamic-model association is distinguishable from zero" after the family-wise adjustment
     tests = r["family_tests"]["tests"]
     assert all(v["p_holm_all"] >= 0.05 for k, v in tests.items() if k.startswith("dynamic_cre_"))
-    # "the previous judgement adds little": its interval includes an odds ratio of one
+    # "the previous judgement itself is imprecisely estimated": its interval includes an odds ratio of one
     pg = r["dynamic_cre"]["models"]["good_or_better"]["coefficients"]["prev_good"]
     assert pg["ci_low"] < 0 < pg["ci_high"]
     sim = r["dynamic_cre"]["simulation"]
