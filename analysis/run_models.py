@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import __version__, fileio, paths
 from .derived import load_derived
+from .models.extensions import add_family_tests, fit_extensions
 from .models.forward_results import fit_forward_all, forward_document
 from .models.replication import replicate_all
 from .models.multiverse import run_multiverse, summarise
@@ -70,13 +71,14 @@ def fit_all(panel: pd.DataFrame, insp: pd.DataFrame, workers: int | None = None)
         # process: the panel, inspection, multiverse, replication and primary reverse fits
         forward = executor.submit(fit_forward_all, insp, panel) if executor is not None else None
         collect_reverse = start_reverse(panel, insp, executor)
-        return _fit_rest(panel, insp, mp, collect_reverse, None, forward)
+        ext = executor.submit(fit_extensions, insp, panel) if executor is not None else None  # issue 14
+        return _fit_rest(panel, insp, mp, collect_reverse, None, forward, ext)
     finally:
         if executor is not None:
             executor.shutdown()
 
 
-def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=None) -> dict:
+def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=None, ext_future=None) -> dict:
     fits: list[FitResult] = []
     rejected = []
     for outcome in ("grade_num", "good_or_better"):
@@ -98,11 +100,14 @@ def _fit_rest(panel, insp, mp, collect_reverse, events_old=None, forward_future=
     # inspection level, census before fieldwork
     forward = forward_future.result() if forward_future is not None else fit_forward_all(insp, panel)
     replication = replicate_all(insp, panel)
+    # issue 14: dynamic CRE, sub-judgements, overlap, replication like for like, family-wise tests
+    ext = ext_future.result() if ext_future is not None else fit_extensions(insp, panel)
+    extensions = add_family_tests(ext, forward)
     reverse_fits, reverse = collect_reverse()
     fits.extend(reverse_fits)
     return {"fits": fits, "hausman": hausman_tests, "rejected": rejected, "multiverse": mv,
             "reverse": reverse, "cla_interpolated": int(mp["cla_interpolated"].sum()),
-            "forward": forward, "replication": replication}
+            "forward": forward, "replication": replication, "extensions": extensions}
 
 
 def _clean(obj):
@@ -144,6 +149,7 @@ def results_document(out: dict, manifest: dict) -> dict:
         "not_identified": out["rejected"],
         "multiverse": summarise(mv),
         "reverse": out["reverse"],
+        **out.get("extensions", {}),
     })
 
 

@@ -16,6 +16,7 @@ import yaml
 from .. import fileio, paths
 from ..derived import load_derived
 from . import figures, figures_keyfindings, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import tables_dynamic
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
@@ -23,6 +24,7 @@ from .numbers_multiverse import multiverse_variables
 from .numbers_reverse import reverse_variables
 from .numbers_forward import forward_variables
 from .numbers_keyfindings import keyfindings_variables
+from .numbers_dynamic import dynamic_variables
 
 #: written last, with the sha256 of every output (and of the results it was made from); the Make
 #: target of the outputs step, checked before a render (analysis/cli.py)
@@ -118,6 +120,10 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
                      "tbl-multiverse": tables_multiverse.tbl_multiverse}.items():
         (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
         made[name] = f"analysis/outputs/tables_multiverse.py::{fn.__name__}"
+    for name, fn in {"tbl-dyn-ame": tables_dynamic.tbl_dyn_ame, "tbl-dyn-family": tables_dynamic.tbl_dyn_family,
+                     "tbl-dyn-webb": tables_dynamic.tbl_dyn_webb}.items():
+        (TABLES / f"{name}.md").write_text(fn(results), encoding="utf-8")
+        made[name] = f"analysis/outputs/tables_dynamic.py::{fn.__name__}"
     # hex maps (figure blocks included by report/descriptives.qmd) and the council lookup annex
     map_specs = maps.build_maps(panel, insp)
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
@@ -140,6 +146,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     made["fig-key-findings"] = "analysis/outputs/figures_keyfindings.py::fig_key_findings"
     v["alt"]["fig_key_findings"] = figures_keyfindings.alt_key_findings(kf_quarters, base_rate)
     v["kf"] = keyfindings_variables(results, kf_sample, kf_quarters)
+    v["dyn"] = dynamic_variables(results)
     v["source"] = made
     write_variables(v)
     (OUT / "provenance.json").write_text(json.dumps(made, indent=1, sort_keys=True) + "\n")
