@@ -14,7 +14,6 @@ and from the median of its statistical neighbours (DfE SN 2025); the direction o
 
 from __future__ import annotations
 
-import html
 import re
 
 import numpy as np
@@ -23,7 +22,7 @@ import pandas as pd
 from .. import paths
 from .common import TABLES
 from .maps import latest_codes, latest_grades
-from .tables import escape_md
+from .escape import break_long_words, html_attr, html_text, md_text
 
 BASE_YEAR = 2017
 NEIGHBOUR_GROUPING = "DfE SN 2025"
@@ -192,10 +191,10 @@ CSS = """
 .csc-lookup .csc-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin-top:.5rem}
 .csc-lookup table{display:table;overflow:visible;border-collapse:collapse;width:auto;min-width:100%;max-width:none;margin:0;font-size:.76rem}
 .csc-lookup th,.csc-lookup td{padding:.25rem .3rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
-.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
+.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
 .csc-lookup thead th:first-child{z-index:2;background:#f6f8fa}
 .csc-lookup td.csc-text,.csc-lookup thead th.csc-text{text-align:left}
-.csc-lookup td.csc-text{white-space:normal;min-width:4.2rem;max-width:6.5rem}
+.csc-lookup td.csc-text{white-space:normal;overflow-wrap:anywhere;min-width:4.2rem;max-width:6.5rem}
 .csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 .csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
@@ -313,13 +312,12 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
 
 
 def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
-    e = html.escape
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
-    inner = e(text) + "".join(f"<small>{e(x)}</small>" for x in subs if x)
+    inner = html_text(text) + "".join(f"<small>{html_text(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
     klass = f' class="{cls}"' if cls else ""
-    return f'<{tag}{klass} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
+    return f'<{tag}{klass} data-sort="{html_attr(sort_s)}">{inner}</{tag.split()[0]}>'
 
 
 def _dirs(rd: dict, measures) -> str:
@@ -330,7 +328,7 @@ def _dirs(rd: dict, measures) -> str:
 def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
                 iqr: dict | None = None) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
-    e = html.escape
+    e, a = html_text, html_attr
     # (header text, title, class, sort type or None for not sortable)
     heads = [("Council", "Council", "csc-text", "text"),
              ("Grade", "Latest Ofsted grade and month published", "csc-text", "number")]
@@ -340,11 +338,11 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     for i, (h, t, c, kind) in enumerate(heads):
         attrs = f' class="{c}"' if c else ""
         if kind is None:
-            thead.append(f'<th scope="col" title="{e(t)}"{attrs}>{e(h)}</th>')
+            thead.append(f'<th scope="col" title="{a(t)}"{attrs}>{e(h)}</th>')
             continue
         sorted_ = i == 0  # rows start in council-name order
         attrs += f' data-type="{kind}"' + (' aria-sort="ascending"' if sorted_ else "")
-        thead.append(f'<th scope="col" title="{e(t)}"{attrs}><button type="button">{e(h)}'
+        thead.append(f'<th scope="col" title="{a(t)}"{attrs}><button type="button">{e(h)}'
                      f'<span class="csc-arrow" aria-hidden="true">{"▲" if sorted_ else ""}</span></button></th>')
     body = []
     for r in frame.itertuples(index=False):
@@ -365,7 +363,7 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
         dirs = _dirs(rd, measures)
         cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
         search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"]]).lower()
-        body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
+        body.append(f'<tr data-search="{a(search)}">' + "".join(cells) + "</tr>")
     items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
             '<label for="csc-lookup-q">Find a council (name, region, DfE code or map code)</label>\n'
@@ -432,12 +430,12 @@ BR = "`#linebreak()`{=typst}"
 
 def _lines(*parts: str) -> str:
     """Markdown-escaped lines of one cell, each on its own line in the PDF."""
-    return BR.join(escape_md(p) for p in parts if p)
+    return BR.join(md_text(break_long_words(p)) for p in parts if p)
 
 
 def legend_markdown(measures: dict, year: int, iqr: dict | None = None) -> str:
     return "Key to symbols and abbreviations:\n\n" + "".join(
-        f"- **{escape_md(sym)}** {escape_md(text)}\n" for sym, text in legend(measures, year, "pdf", iqr))
+        f"- **{md_text(sym)}** {md_text(text)}\n" for sym, text in legend(measures, year, "pdf", iqr))
 
 
 def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
@@ -447,7 +445,7 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + [f"Since {BASE_YEAR}"]
     # relative column widths (pandoc takes them from the dashes): council, grade, measures, since
     widths = [20, 8] + [11 if m != SPEND[0] else 13 for m in measures] + [16]
-    lines = ["| " + " | ".join(escape_md(h) for h in heads) + " |",
+    lines = ["| " + " | ".join(md_text(h) for h in heads) + " |",
              "|:" + "-" * widths[0] + "|:" + "-" * widths[1] + "|"
              + "|".join("-" * w + ":" for w in widths[2:-1]) + "|:" + "-" * widths[-1] + "|"]
     for r in frame.itertuples(index=False):
