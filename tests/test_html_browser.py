@@ -280,3 +280,132 @@ def test_lookup_key_collapsed_on_a_phone_and_table_fits_at_desktop_width(chromiu
     else:
         assert r["open"] is True
         assert r["sw"] <= r["cw"] + 1 and r["tsw"] <= r["tcw"] + 1, r
+
+
+class DevTools:
+    """Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
+    messages separated by NUL on file descriptors 3 and 4), so the test sends trusted key events
+    (``Input.dispatchKeyEvent``) as a keyboard does, with no driver package."""
+
+    def __init__(self, chromium: str, width: int = 800, height: int = 900):
+        self._to_r, self._to_w = os.pipe()
+        self._from_r, self._from_w = os.pipe()
+        # the browser reads commands on fd 3 and writes replies on fd 4: the shell moves the pipe ends there
+        move = f'exec "$0" "$@" 3<&{self._to_r} 4>&{self._from_w} {self._to_r}<&- {self._from_w}>&-'
+        self.proc = subprocess.Popen(
+            ["bash", "-c", move, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--allow-file-access-from-files", "--remote-debugging-pipe", f"--window-size={width},{height}",
+             "about:blank"],
+            pass_fds=(self._to_r, self._from_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(self._to_r)
+        os.close(self._from_w)
+        self._buf, self._id, self.session = b"", 0, None
+
+    def send(self, method: str, params: dict | None = None, session: bool = True) -> dict:
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        os.write(self._to_w, json.dumps(msg).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buf:
+                chunk = os.read(self._from_r, 1 << 16)
+                if not chunk:
+                    raise AssertionError(f"chromium closed the DevTools pipe during {method}")
+                self._buf += chunk
+            raw, self._buf = self._buf.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+
+    def open(self, url: str, width: int) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                 session=False)["sessionId"]
+        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1,
+                                                         "mobile": width < 700})
+        self.send("Page.enable")
+        self.send("Page.navigate", {"url": url})
+        for _ in range(200):
+            if self.eval("document.readyState") == "complete":
+                return
+            import time
+            time.sleep(0.05)
+        raise AssertionError(f"page did not load: {url}")
+
+    def eval(self, expr: str):
+        r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise AssertionError(f"script error: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def type(self, text: str) -> None:
+        """Key down, character and key up for each character, as typing does."""
+        for ch in text:
+            self.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "text": ch, "unmodifiedText": ch})
+            self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch})
+
+    def clear(self, n: int) -> None:
+        for _ in range(n):
+            for kind in ("rawKeyDown", "keyUp"):
+                self.send("Input.dispatchKeyEvent", {"type": kind, "key": "Backspace", "code": "Backspace",
+                                                     "windowsVirtualKeyCode": 8, "nativeVirtualKeyCode": 8})
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", session=False)
+        except (AssertionError, OSError):
+            pass
+        self.proc.wait(timeout=30)
+
+
+#: query -> the councils (names as in the data) it must show, exactly
+SEARCHES = {
+    "Hull": ["Kingston upon Hull, City of"],
+    "St Helens": ["St. Helens"],
+    "st. helens": ["St. Helens"],
+    "Kensington & Chelsea": ["Kensington and Chelsea"],
+    "KENSINGTON AND CHELSEA": ["Kensington and Chelsea"],
+}
+
+
+def test_lookup_search_by_key_events_normalises_and_matches_word_starts(chromium, tmp_path):
+    """Typed with real key events: punctuation, case and "&"/"and" are normalised and a query
+    matches word starts ("Hull" finds Kingston upon Hull, not Solihull); Backspace widens again."""
+    from analysis.derived import load_derived
+    from analysis.outputs import lookup
+    from analysis.outputs.common import TABLES
+
+    panel, insp = load_derived()
+    lookup.write_lookup(panel, insp)
+    page = tmp_path / "lookup.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>"
+                    + (TABLES / "lookup.html").read_text(encoding="utf-8") + "</body></html>", encoding="utf-8")
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    names = set(alive["la_name"])
+    for expected in SEARCHES.values():
+        assert set(expected) <= names
+    assert "Solihull" in names  # the council a substring search wrongly found for "Hull"
+    tools = DevTools(chromium)
+    try:
+        tools.open(page.as_uri(), 400)
+        shown = ("Array.prototype.filter.call(document.querySelectorAll('#csc-lookup tbody tr'),"
+                 "function(r){return !r.hidden;}).map(function(r){return r.cells[0].firstChild.textContent;})")
+        assert len(tools.eval(shown)) == len(alive)
+        tools.eval("document.getElementById('csc-lookup-q').focus()")
+        for query, expected in SEARCHES.items():
+            tools.type(query)
+            assert tools.eval("document.getElementById('csc-lookup-q').value") == query
+            got = sorted(tools.eval(shown))
+            assert got == sorted(expected), (query, got)
+            count = tools.eval("document.querySelector('#csc-lookup .csc-count').textContent")
+            assert count == f"{len(expected)} of {len(alive)} councils shown"
+            tools.clear(len(query))
+            assert len(tools.eval(shown)) == len(alive)
+        # accents are ignored both ways: a query with a diacritic finds the plain name
+        tools.type("Wírral")
+        assert sorted(tools.eval(shown)) == ["Wirral"]
+    finally:
+        tools.close()

@@ -15,6 +15,7 @@ and from the median of its statistical neighbours (DfE SN 2025); the direction o
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -213,8 +214,9 @@ JS = """
 var root=document.getElementById('csc-lookup');if(!root)return;
 var input=root.querySelector('input'),tbody=root.querySelector('tbody'),count=root.querySelector('.csc-count');
 var rows=Array.prototype.slice.call(tbody.rows),ths=Array.prototype.slice.call(root.querySelectorAll('thead th'));
-function show(){var q=input.value.trim().toLowerCase(),n=0;rows.forEach(function(r){
-var hit=!q||r.getAttribute('data-search').indexOf(q)>=0;r.hidden=!hit;if(hit)n++;});
+function norm(t){return ' '+t.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'').replace(/&/g,' and ').replace(/[^a-z0-9]+/g,' ').trim();}
+function show(){var q=norm(input.value),n=0;rows.forEach(function(r){
+var hit=q===' '||(' '+r.getAttribute('data-search')).indexOf(q)>=0;r.hidden=!hit;if(hit)n++;});
 count.textContent=n+' of '+rows.length+' councils shown';}
 input.addEventListener('input',show);
 ths.forEach(function(th,i){var b=th.querySelector('button');if(!b)return;b.addEventListener('click',function(){
@@ -311,6 +313,28 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
     return items
 
 
+def search_key(text: str) -> str:
+    """``text`` as the lookup search compares it: lower case, diacritics removed, "&" read as
+    "and", every run of other characters (punctuation, spaces) one space, with a leading space.
+
+    Notes
+    -----
+    A query matches a row when ``search_key(query)`` occurs in the row's key, i.e. at the start
+    of a word ("hull" finds "Kingston upon Hull, City of", not "Solihull"; "st helens" finds
+    "St. Helens"; "kensington & chelsea" finds "Kensington and Chelsea"). The inline script's
+    ``norm`` is the same function in JavaScript (NFD, then the same replacements).
+    """
+    t = unicodedata.normalize("NFD", str(text).lower())
+    t = "".join(ch for ch in t if not "\u0300" <= ch <= "\u036f").replace("&", " and ")
+    return " " + re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def search_text(*parts: str) -> str:
+    """The row's search key: name, region, DfE code and map code, each :func:`search_key`, joined
+    by " |" (a query, which never holds "|", cannot match across two parts)."""
+    return " |".join(search_key(p) for p in parts if isinstance(p, str) and p)
+
+
 def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
@@ -362,11 +386,11 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
             cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
         dirs = _dirs(rd, measures)
         cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
-        search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"]]).lower()
+        search = search_text(rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"])
         body.append(f'<tr data-search="{a(search)}">' + "".join(cells) + "</tr>")
     items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
-            '<label for="csc-lookup-q">Find a council (name, region, DfE code or map code)</label>\n'
+            '<label for="csc-lookup-q">Find a council (start of any word of its name, region, DfE code or map code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
             '<p>Beside each value: its quarter among councils (<b>Q1</b> lowest to <b>Q4</b> highest). Under it: the year, if older than the rest; <b>Eng</b> its difference from England; '
