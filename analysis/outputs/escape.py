@@ -43,7 +43,7 @@ _ENTITY_SAFE = frozenset(".,;-()%'/!?+=_")
 #: zero-width space: a line-break opportunity in an over-long word (PDF only)
 ZWSP = "\u200b"
 #: a word longer than this (in characters) may break anywhere in the PDF
-LONG_WORD = 24
+LONG_WORD = 18
 
 
 def _one_line(value: object) -> str:

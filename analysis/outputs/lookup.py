@@ -23,6 +23,7 @@ import pandas as pd
 from .. import paths
 from .common import TABLES
 from .maps import latest_codes, latest_grades
+from .missing import missing_years
 from .escape import break_long_words, html_attr, html_text, md_text
 
 BASE_YEAR = 2017
@@ -50,7 +51,18 @@ SMALL, JOINT, PUBLISHED = "†", "‡", "§"
 STALE, UNGRADED = "◊", "#"
 STALE_YEARS = 2
 UNGRADED_FRAMEWORK = "ILACS-2026"
-QUARTILES = ("Q1", "Q2", "Q3", "Q4")
+#: band of a value among the councils in the latest census, by quarter (1 = at or below the 25th
+#: percentile). For caseload and the agency, vacancy and turnover rates a higher value means more
+#: workforce pressure, so band 4 is the highest-pressure quarter; spending per child is not a
+#: pressure measure (more spending may mean more need or more resources), so its bands are
+#: spending levels. Short words in the cells, full labels in the key.
+POLARITY = {"caseload": "pressure", "agency_rate": "pressure", "vacancy_rate": "pressure",
+            "turnover_rate": "pressure", "spend_total_pc": "spending"}
+BANDS = ("low", "mid-low", "mid-high", "high")
+BAND_LABELS = {"pressure": ("lowest-pressure quarter", "second-lowest-pressure quarter",
+                            "second-highest-pressure quarter", "highest-pressure quarter"),
+               "spending": ("lowest-spending quarter", "second-lowest-spending quarter",
+                            "second-highest-spending quarter", "highest-spending quarter")}
 #: shown before a council's hex-map code under its name ("map BAR")
 MAP_LABEL = "map"
 
@@ -92,7 +104,8 @@ def quartile_cuts(panel: pd.DataFrame, measure: str, year: int) -> tuple[float, 
 
 
 def quartile(value: float, cuts: tuple[float, float, float]) -> int:
-    """1 (at or below the 25th percentile) ... 4 (above the 75th): Q4 is the highest quarter."""
+    """1 (at or below the 25th percentile) ... 4 (above the 75th): 4 is the highest-value
+    quarter, which :data:`POLARITY` names (highest pressure; highest spending)."""
     return 1 + sum(value > c for c in cuts)
 
 
@@ -148,7 +161,9 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
         out[f"{m}_change"] = (latest[m] - first[m]).where(changed).reindex(out.index)
         out[f"{m}_from"] = first["year"].where(changed).reindex(out.index)
         cuts = {int(y): quartile_cuts(panel, m, int(y)) for y in latest["year"].unique()}
-        out[f"{m}_q"] = [quartile(v, cuts[int(y)]) if pd.notna(v) else np.nan
+        # a band only for a value from the latest census: an older value is not the council's
+        # current position among councils ("latest 2020" instead)
+        out[f"{m}_q"] = [quartile(v, cuts[int(y)]) if pd.notna(v) and int(y) == last else np.nan
                          for v, y in zip(out[m], out[f"{m}_year"])]
         out[f"{m}_stale"] = out[f"{m}_year"].notna() & (out[f"{m}_year"] < last - STALE_YEARS)
     # values that look wrong but are the councils' own published returns (checked against the DfE
@@ -236,7 +251,7 @@ var key=root.querySelector('details.csc-legend');if(key&&window.matchMedia&&wind
 def _year_note(m: str, yr) -> str:
     """The year of an older value: census year, or financial year for spending."""
     y = int(yr)
-    return f"{y - 1}-{y % 100:02d}" if m == SPEND[0] else f"in {y}"
+    return f"latest {y - 1}-{y % 100:02d}" if m == SPEND[0] else f"latest {y}"
 
 
 def _flags(rd: dict) -> str:
@@ -252,7 +267,8 @@ def _iqr_text(measures: dict, iqr: dict | None) -> str:
     return "; the middle half of councils (25th to 75th percentile) in the latest year: " + ", ".join(parts)
 
 
-def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list[tuple[str, str]]:
+def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None,
+           notes: list[str] | None = None) -> list[tuple[str, str]]:
     """(symbol, meaning) for every abbreviation and symbol the table uses, in one format.
 
     ``fmt`` is ``"html"`` (value, then Eng / SN lines) or ``"pdf"`` (value, then
@@ -267,12 +283,21 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
     items = [(MAP_LABEL, "under each council's name: its three-letter code on the hex maps (the key map in the "
               "Maps section prints every code in its hexagon), to find the council on any map"),
              ("Years", years + f". {older} marks a council whose latest published value is older; its England, "
-              "neighbour and quartile comparisons then use that same year. The hex maps show only the latest "
+              "neighbour comparisons then use that same year and it gets no band. The hex maps show only the latest "
               f"census ({year}), so such a council is grey (no value) there."),
              (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
               f"{year - STALE_YEARS}): out of date, not the council's current position"),
-             ("Q1, Q2, Q3, Q4", "the council's quarter among all councils in the same year: Q1 the lowest "
-              "quarter (at or below the 25th percentile), Q4 the highest (above the 75th)" + _iqr_text(measures, iqr)),
+             (", ".join(BANDS), f"the band after a value from the {year} census: the council's quarter among all "
+              "councils that year, by pressure: for caseload and the agency, vacancy and turnover rates a higher "
+              "value means more workforce pressure, so low is the lowest-pressure quarter (at or below the 25th "
+              "percentile), mid-low and mid-high the second and third, high the highest-pressure quarter (above "
+              "the 75th)" + (". Spending per child is not a pressure measure (more spending can mean more need or "
+                             "more resources): its bands are spending levels, low the lowest-spending quarter"
+                             if SPEND[0] in measures else "") + _iqr_text(measures, iqr)),
+             ("latest" if fmt == "html" else "'20", f"a value older than the {year} census gets no band (it is not "
+              "the council's current position among councils): " + ("“latest 2020”" if fmt == "html" else
+              "“'20” after it") + " gives the year of its newest value; why the later years are missing is "
+              f"stated under “no {year} value”"),
              (UNGRADED, "inspected since under the 2026 framework, which gives no overall grade (date of that "
               "report shown); the grade shown is the latest one given")]
     if fmt == "html":
@@ -307,6 +332,8 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
               (PUBLISHED, "as published: a rate of 0.0, or an agency rate equal to the vacancy rate (the council "
                "returned as many agency as vacant FTE posts), checked against the DfE workforce file; DfE's "
                "\u201clow\u201d (rounds to 0 but is not 0) is also shown as 0.0")]
+    if notes:
+        items.append((f"no {year} value", "why a council's latest census lacks a value: " + "; ".join(notes)))
     if fmt == "html":
         items.append(("▲, ▼", "the column the table is sorted by, ascending or descending (grade: Outstanding "
                       "first when ascending)"))
@@ -350,7 +377,7 @@ def _dirs(rd: dict, measures) -> str:
 
 
 def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
-                iqr: dict | None = None) -> str:
+                iqr: dict | None = None, notes: list[str] | None = None) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
     e, a = html_text, html_attr
     # (header text, title, class, sort type or None for not sortable)
@@ -388,12 +415,12 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
         cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
         search = search_text(rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"])
         body.append(f'<tr data-search="{a(search)}">' + "".join(cells) + "</tr>")
-    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
+    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr, notes))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
             '<label for="csc-lookup-q">Find a council (start of any word of its name, region, DfE code or map code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
-            '<p>Beside each value: its quarter among councils (<b>Q1</b> lowest to <b>Q4</b> highest). Under it: the year, if older than the rest; <b>Eng</b> its difference from England; '
+            '<p>Beside each value: its pressure band among councils (<b>low</b> = lowest-pressure quarter to <b>high</b> = highest-pressure quarter; for spending, the spending level), or the year of an older value (<b>latest 2020</b>, no band); <b>Eng</b> its difference from England; '
             '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
             'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
             f'<details class="csc-legend"><summary>Key to symbols and abbreviations (quartiles, marks, years): select to open or close</summary><ul>{items}</ul></details>\n'
@@ -423,7 +450,8 @@ def _value_text(rd: dict, m: str, digits: int, unit: str) -> str:
     if pd.isna(val):
         return "–"
     marks = (PUBLISHED if rd.get(f"{m}_published", False) else "") + (STALE if rd.get(f"{m}_stale", False) else "")
-    return f"{_num(val, digits, unit)}{marks} {QUARTILES[int(rd[f'{m}_q']) - 1]}"
+    band = rd.get(f"{m}_q")
+    return f"{_num(val, digits, unit)}{marks}" + (f" {BANDS[int(band) - 1]}" if pd.notna(band) else "")
 
 
 def _arrow(d: str) -> str:
@@ -457,13 +485,13 @@ def _lines(*parts: str) -> str:
     return BR.join(md_text(break_long_words(p)) for p in parts if p)
 
 
-def legend_markdown(measures: dict, year: int, iqr: dict | None = None) -> str:
+def legend_markdown(measures: dict, year: int, iqr: dict | None = None, notes: list[str] | None = None) -> str:
     return "Key to symbols and abbreviations:\n\n" + "".join(
-        f"- **{md_text(sym)}** {md_text(text)}\n" for sym, text in legend(measures, year, "pdf", iqr))
+        f"- **{md_text(sym)}** {md_text(text)}\n" for sym, text in legend(measures, year, "pdf", iqr, notes))
 
 
 def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
-                    iqr: dict | None = None) -> str:
+                    iqr: dict | None = None, notes: list[str] | None = None) -> str:
     """Key, then a compact pipe table: value, marks, quartile and an older value's year ('23), then
     (own line) its differences from England and neighbours."""
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + [f"Since {BASE_YEAR}"]
@@ -490,7 +518,27 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
         dirs = _dirs(rd, measures)
         cells.append(_lines(dirs, _since(rd, measures)) if dirs else "–")
         lines.append("| " + " | ".join(cells) + " |")
-    return legend_markdown(measures, year, iqr) + "\n" + "\n".join(lines) + "\n"
+    return legend_markdown(measures, year, iqr, notes) + "\n" + "\n".join(lines) + "\n"
+
+
+def missing_notes(panel: pd.DataFrame, frame: pd.DataFrame, measures: dict, year: int) -> list[str]:
+    """One sentence per reason why councils of the lookup have no value in ``year``: the councils,
+    the measures and the reason (with its source when documented in
+    ``data/reference/missing_reasons.csv``; generic reasons are derived from the panel)."""
+    miss = missing_years(panel, list(measures), councils=list(frame["la_code"]))
+    miss = miss[miss["year"] == year]
+    names = frame.set_index("la_code")["la_name"]
+    order = list(measures)
+    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for (la, reason, source), g in miss.groupby(["la_code", "reason", "source"], sort=True):
+        ms = tuple(sorted(set(g["measure"]), key=order.index))
+        groups.setdefault((reason, source, ms), []).append(names[la])
+    out = []
+    for (reason, source, ms), councils in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[1]))):
+        labels = ", ".join(measures[m][1].replace(" %", "").replace(" £", "").lower() for m in ms)
+        cited = "" if source.startswith("derived") else f" (source: {source})"
+        out.append(f"{', '.join(sorted(councils))} ({labels}): {reason}{cited}")
+    return out
 
 
 def iqr_by_measure(panel: pd.DataFrame, measures: dict, year: int) -> dict[str, tuple[float, float]]:
@@ -512,8 +560,9 @@ def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
     measures = _measures(panel)
     TABLES.mkdir(parents=True, exist_ok=True)
     iqr = iqr_by_measure(panel, measures, year)
-    fragment = lookup_html(frame, measures, year, iqr)
+    notes = missing_notes(panel, frame, measures, year)
+    fragment = lookup_html(frame, measures, year, iqr, notes)
     (TABLES / "lookup.html").write_text(fragment, encoding="utf-8")
     (TABLES / "lookup-raw.md").write_text("```{=html}\n" + fragment + "```\n", encoding="utf-8")
-    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr), encoding="utf-8")
+    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr, notes), encoding="utf-8")
     return {"tbl-lookup": "analysis/outputs/lookup.py::write_lookup"}
