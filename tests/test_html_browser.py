@@ -409,3 +409,45 @@ def test_lookup_search_by_key_events_normalises_and_matches_word_starts(chromium
         assert sorted(tools.eval(shown)) == ["Wirral"]
     finally:
         tools.close()
+
+
+def test_downloads_open_as_csv_with_the_documented_columns(chromium, report_html):
+    """Every download link of the HTML (data: URI) is fetched by the browser and parsed as CSV: its
+    columns are exactly those its dictionary documents, and the lookup has one row per council."""
+    import csv
+    import io
+
+    from analysis.derived import load_derived
+
+    tools = DevTools(chromium)
+    try:
+        tools.open(report_html.as_uri(), 1280)
+        got = tools.send("Runtime.evaluate", {"awaitPromise": True, "returnByValue": True, "expression": """
+            Promise.all(Array.prototype.map.call(document.querySelectorAll('#csc-downloads a[download]'),
+              function (a) { return fetch(a.href).then(function (r) { return r.text(); })
+                .then(function (t) { return [a.getAttribute('download'), a.type, t, a.getAttribute('data-dictionary')]; }); }))"""})["result"]["value"]
+    finally:
+        tools.close()
+    files = {name: (kind, text) for name, kind, text, _ in got}
+    dictionary = {name: dic for name, _, _, dic in got if dic}
+    assert {"lookup.csv", "lookup-dictionary.csv", "council-series.csv", "council-series-dictionary.csv",
+            "missing-values.csv"} <= set(files)
+    tables = [n for n in dictionary if n.startswith("tables-tbl-")]
+    n_tables = len(list((paths.ROOT / "report" / "outputs" / "tables").glob("tbl-*.md"))) - 1  # lookup has its own
+    assert len(tables) >= n_tables >= 20
+    assert all(kind == "text/csv" for kind, _ in files.values())
+    assert len(files) == 2 * len(dictionary)  # every CSV beside its dictionary
+    for name, dic_name in dictionary.items():
+        rows = list(csv.reader(io.StringIO(files[name][1])))
+        dic = list(csv.DictReader(io.StringIO(files[dic_name][1])))
+        assert [d["column"] for d in dic] == rows[0], name
+        assert all(d["meaning"] and d["unit"] for d in dic), name
+        assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows), name
+    panel, _ = load_derived()
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    lk = list(csv.DictReader(io.StringIO(files["lookup.csv"][1])))
+    assert sorted(r["la_name"] for r in lk) == sorted(alive["la_name"])
+    kc = next(r for r in lk if r["la_name"] == "Kensington and Chelsea")
+    assert kc["agency_rate_year"] == "2020" and kc["agency_rate_band"] == ""
+    gaps = list(csv.DictReader(io.StringIO(files["missing-values.csv"][1])))
+    assert any(r["la_code"] == "213" and r["year"] == "2025" and "cyberattack" in r["reason"] for r in gaps)

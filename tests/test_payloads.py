@@ -248,3 +248,15 @@ def test_payloads_print_literally_in_pdf(payload_build):
     long_boxes = [b for b in boxes if re.fullmatch(r"[Lonamegq\u200bEdi]+", b[4]) and "q" in b[4]]
     assert long_boxes, "long word not found in the lookup column"
     assert max(b[2] for b in long_boxes) <= grade_x + 1, "the 500-character word runs into the grade column"
+
+
+def test_payloads_in_downloads_are_not_formulas(payload_build):
+    """The CSV downloads hold the names as text: a cell starting with = + - @ is prefixed with an
+    apostrophe, so no spreadsheet runs it; the other payloads are kept verbatim (CSV-quoted)."""
+    import csv
+    root = payload_build[0]
+    rows = list(csv.DictReader((root / "report/outputs/downloads/lookup.csv").open(encoding="utf-8", newline="")))
+    names = {r["la_name"] for r in rows}
+    assert "'" + NAME_PAYLOADS[10] in names and NAME_PAYLOADS[10] not in names
+    assert all(not n.startswith(("=", "+", "-", "@")) for n in names)
+    assert NAME_PAYLOADS[4] in names and LONG in names  # newline and fences kept as data

@@ -15,7 +15,7 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import downloads, figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
@@ -129,6 +129,8 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     order, labels = report_labels()
     shown = {k: made[k] for k in order if k in made}
     (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(shown, labels), encoding="utf-8")
+    # CSV downloads of the lookup, the council series and every table (after the last table)
+    downloads.write_downloads(panel, insp)
 
 
 class _Worker:
