@@ -291,7 +291,9 @@ class DevTools:
         self._to_r, self._to_w = os.pipe()
         self._from_r, self._from_w = os.pipe()
         # the browser reads commands on fd 3 and writes replies on fd 4: the shell moves the pipe ends there
-        move = f'exec "$0" "$@" 3<&{self._to_r} 4>&{self._from_w} {self._to_r}<&- {self._from_w}>&-'
+        # (a pipe end that already is fd 3 or 4 stays open)
+        close = " ".join(f"{fd}<&-" for fd in (self._to_r, self._from_w) if fd not in (3, 4))
+        move = f'exec "$0" "$@" 3<&{self._to_r} 4>&{self._from_w} {close}'
         self.proc = subprocess.Popen(
             ["bash", "-c", move, chromium, "--headless", "--no-sandbox", "--disable-gpu",
              "--allow-file-access-from-files", "--remote-debugging-pipe", f"--window-size={width},{height}",
@@ -451,3 +453,42 @@ def test_downloads_open_as_csv_with_the_documented_columns(chromium, report_html
     assert kc["agency_rate_year"] == "2020" and kc["agency_rate_band"] == ""
     gaps = list(csv.DictReader(io.StringIO(files["missing-values.csv"][1])))
     assert any(r["la_code"] == "213" and r["year"] == "2025" and "cyberattack" in r["reason"] for r in gaps)
+
+
+PHONE_WIDTHS = (360, 400)
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_lookup_on_a_phone_shows_every_value_of_a_council_without_sideways_scroll(chromium, report_html, width):
+    """At 360 and 400 px each council of the lookup is a card: its name and every value (each with
+    its column label) lie inside the viewport, nothing scrolls sideways (page or table box), and a
+    link near the top of the report leads to the lookup."""
+    tools = DevTools(chromium)
+    try:
+        tools.open(report_html.as_uri(), width)
+        r = tools.eval("""(function () {
+          var d = document, de = d.documentElement, w = de.clientWidth;
+          var lookup = d.getElementById('csc-lookup'); lookup.scrollIntoView();
+          var rows = Array.prototype.slice.call(lookup.querySelectorAll('tbody tr'), 0, 12), bad = [];
+          rows.forEach(function (tr) {
+            Array.prototype.forEach.call(tr.cells, function (c, i) {
+              var b = c.getBoundingClientRect();
+              var label = i ? getComputedStyle(c, '::before').content : 'name';
+              if (b.width < 20 || b.height < 5 || b.left < -1 || b.right > w + 1 || !label || label === 'none' || label === '""')
+                bad.push([tr.cells[0].textContent.slice(0, 20), i, Math.round(b.left), Math.round(b.right), label]);
+            });
+          });
+          var box = lookup.querySelector('.csc-scroll');
+          var link = d.querySelector('a[href="#sec-lookup"]'), summary = d.getElementById('sec-summary');
+          return {sw: de.scrollWidth, cw: w, boxSw: box.scrollWidth, boxCw: box.clientWidth, n: rows.length,
+                  cells: rows[0].cells.length, bad: bad,
+                  link: link ? link.getBoundingClientRect().top + window.scrollY : -1,
+                  summary: summary ? summary.getBoundingClientRect().top + window.scrollY : -1,
+                  lookupTop: lookup.getBoundingClientRect().top + window.scrollY};
+        })()""")
+    finally:
+        tools.close()
+    assert r["sw"] <= r["cw"], r
+    assert r["boxSw"] <= r["boxCw"] + 1, r
+    assert r["n"] == 12 and r["cells"] >= 7 and r["bad"] == [], r
+    assert 0 <= r["link"] < r["summary"] < r["lookupTop"], r

@@ -222,6 +222,22 @@ CSS = """
 .csc-lookup .csc-legend li{margin:.1rem 0}
 .csc-lookup small{display:block;color:#57606a;font-size:.72rem}
 .csc-lookup .csc-count{color:#57606a;margin:.3rem 0}
+.csc-lookup .csc-downloads{margin:.6rem 0}
+.csc-lookup .csc-downloads a{overflow-wrap:anywhere}
+@media (max-width:600px){
+.csc-lookup .csc-scroll{overflow-x:visible}
+.csc-lookup table,.csc-lookup tbody{display:block;min-width:0;width:auto}
+.csc-lookup caption{display:block}
+.csc-lookup thead{display:block}
+.csc-lookup thead tr{display:flex;flex-wrap:wrap;gap:.2rem .7rem;align-items:baseline}
+.csc-lookup thead tr::before{content:"Sort by:";font-weight:600}
+.csc-lookup thead th,.csc-lookup thead th:first-child{display:block;position:static;min-width:0;max-width:none;border:0;background:none;padding:.1rem 0}
+.csc-lookup tbody tr{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.15rem .7rem;border:1px solid #d8dee4;border-radius:4px;padding:.4rem;margin:.45rem 0}
+.csc-lookup tbody tr[hidden]{display:none}
+.csc-lookup th[scope=row]{grid-column:1/-1;position:static;min-width:0;max-width:none;border:0;font-size:.9rem;padding:0}
+.csc-lookup td,.csc-lookup td.csc-text{display:block;text-align:left;white-space:normal;min-width:0;max-width:none;border:0;padding:.1rem 0;overflow-wrap:anywhere}
+.csc-lookup td::before{content:attr(data-label);display:block;font-weight:600;color:#57606a;font-size:.7rem}
+}
 """.strip()
 
 JS = """
@@ -362,13 +378,15 @@ def search_text(*parts: str) -> str:
     return " |".join(search_key(p) for p in parts if isinstance(p, str) and p)
 
 
-def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
+def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "", label: str = "") -> str:
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
     inner = html_text(text) + "".join(f"<small>{html_text(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
     klass = f' class="{cls}"' if cls else ""
-    return f'<{tag}{klass} data-sort="{html_attr(sort_s)}">{inner}</{tag.split()[0]}>'
+    # data-label: the column name, shown above the value when a phone stacks each row as a card
+    lab = f' data-label="{html_attr(label)}"' if label else ""
+    return f'<{tag}{klass}{lab} data-sort="{html_attr(sort_s)}">{inner}</{tag.split()[0]}>'
 
 
 def _dirs(rd: dict, measures) -> str:
@@ -402,7 +420,7 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
         cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], [rd["region"], f"{MAP_LABEL} {rd['map_code']}"],
                        header=True),
                  _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
-                       _ungraded_text(rd), cls="csc-text")]
+                       _ungraded_text(rd), cls="csc-text", label="Grade")]
         for m, (_, _, unit, digits) in measures.items():
             val, yr = rd[m], rd[f"{m}_year"]
             subs: list[str] = []
@@ -410,9 +428,10 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
                 if int(yr) != year:
                     subs.append(_year_note(m, yr) + (STALE if rd[f"{m}_stale"] else ""))
                 subs += [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
-            cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
+            cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs,
+                               label=measures[m][1]))
         dirs = _dirs(rd, measures)
-        cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
+        cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text", label=f"Since {BASE_YEAR}"))
         search = search_text(rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"])
         body.append(f'<tr data-search="{a(search)}">' + "".join(cells) + "</tr>")
     items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr, notes))
@@ -422,7 +441,7 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
             '<p class="csc-count" aria-live="polite"></p>\n'
             '<p>Beside each value: its pressure band among councils (<b>low</b> = lowest-pressure quarter to <b>high</b> = highest-pressure quarter; for spending, the spending level), or the year of an older value (<b>latest 2020</b>, no band); <b>Eng</b> its difference from England; '
             '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
-            'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
+            'press Enter) to sort; select it again to reverse. On a phone each council is a card with every value labelled.</p>\n'
             f'<details class="csc-legend"><summary>Key to symbols and abbreviations (quartiles, marks, years): select to open or close</summary><ul>{items}</ul></details>\n'
             '<div class="csc-scroll"><table>\n'
             '<caption>Council lookup</caption>\n'
