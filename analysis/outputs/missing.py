@@ -5,6 +5,8 @@ Two kinds of reason:
 * documented ones, from the committed reference table ``data/reference/missing_reasons.csv``
   (council, years, measures, reason, source citation), e.g. Kensington and Chelsea and
   Westminster made no 2025 workforce census return after a cyberattack in November 2025;
+* council-years whose spending this project sets aside as implausible
+  (``data/reference/spend_exclusions.csv``, with the reason given there);
 * generic ones derived from the panel itself: the council did not exist yet (its first year in
   the panel is later), no longer exists (its last year is earlier), or its row is present but the
   value is not (not published: not returned, withheld or suppressed by DfE).
@@ -18,6 +20,9 @@ from .. import paths
 from ..errors import DataError
 
 REASONS = paths.REFERENCE / "missing_reasons.csv"
+#: council-years whose spending this project sets missing as an implausible return (reason given there)
+SPEND_EXCLUSIONS = paths.REFERENCE / "spend_exclusions.csv"
+SPEND_MEASURE = "spend_total_pc"
 COLUMNS = ["la_code", "la_name", "first_year", "last_year", "measures", "reason", "source"]
 NOT_YET = "council not yet created (first counted {first})"
 ABOLISHED = "council no longer exists (last counted {last})"
@@ -70,6 +75,11 @@ def missing_years(panel: pd.DataFrame, measures: list[str], reasons: pd.DataFram
     reasons = (load_reasons(measures=tuple(panel.columns), years=(years.start, years.stop - 1))
                if reasons is None else reasons)
     doc = {(r.la_code, r.measure, int(r.year)): (r.reason, r.source) for r in reasons.itertuples()}
+    if SPEND_MEASURE in measures and SPEND_EXCLUSIONS.exists():
+        for r in pd.read_csv(SPEND_EXCLUSIONS, dtype=str).itertuples():
+            doc.setdefault((r.la_code, SPEND_MEASURE, int(r.year)),
+                           ("spending return set aside by this report as implausible: " + r.reason,
+                            "data/reference/spend_exclusions.csv"))
     span = panel.groupby("la_code")["year"].agg(["min", "max"])
     present = panel.set_index(["la_code", "year"])
     codes = sorted(panel["la_code"].unique()) if councils is None else list(councils)
