@@ -59,6 +59,8 @@ UNGRADED_FRAMEWORK = "ILACS-2026"
 POLARITY = {"caseload": "pressure", "agency_rate": "pressure", "vacancy_rate": "pressure",
             "turnover_rate": "pressure", "spend_total_pc": "spending"}
 BANDS = ("low", "mid-low", "mid-high", "high")
+#: the same bands in the narrow PDF columns (a word that fits beside the value)
+BANDS_PDF = ("L", "ML", "MH", "H")
 BAND_LABELS = {"pressure": ("lowest-pressure quarter", "second-lowest-pressure quarter",
                             "second-highest-pressure quarter", "highest-pressure quarter"),
                "spending": ("lowest-spending quarter", "second-lowest-spending quarter",
@@ -303,12 +305,15 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None,
               f"census ({year}), so such a council is grey (no value) there."),
              (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
               f"{year - STALE_YEARS}): out of date, not the council's current position"),
-             (", ".join(BANDS), f"the band after a value from the {year} census: the council's quarter among all "
-              "councils that year, by pressure: for caseload and the agency, vacancy and turnover rates a higher "
-              "value means more workforce pressure, so low is the lowest-pressure quarter (at or below the 25th "
-              "percentile), mid-low and mid-high the second and third, high the highest-pressure quarter (above "
-              "the 75th)" + (". Spending per child is not a pressure measure (more spending can mean more need or "
-                             "more resources): its bands are spending levels, low the lowest-spending quarter"
+             (", ".join(BANDS if fmt == "html" else BANDS_PDF), f"the band after a value from the {year} census: the "
+              "council's quarter among all councils that year, by pressure: for caseload and the agency, vacancy and "
+              "turnover rates a higher value means more workforce pressure, so "
+              + ("low is the lowest-pressure quarter (at or below the 25th percentile), mid-low and mid-high the "
+                 "second and third, high the highest-pressure quarter (above the 75th)" if fmt == "html" else
+                 "L is the lowest-pressure quarter (at or below the 25th percentile), ML and MH the second and "
+                 "third, H the highest-pressure quarter (above the 75th)") + (". Spending per child is not a pressure measure (more spending can mean more need or "
+                             "more resources): its bands are spending levels, "
+                             + ("low" if fmt == "html" else "L") + " the lowest-spending quarter"
                              if SPEND[0] in measures else "") + _iqr_text(measures, iqr)),
              ("latest" if fmt == "html" else "'20", f"a value older than the {year} census gets no band (it is not "
               "the council's current position among councils): " + ("“latest 2020”" if fmt == "html" else
@@ -463,14 +468,14 @@ def _ungraded_text(rd: dict) -> str:
     return f"{UNGRADED} {d.strftime('%Y-%m')} 2026 framework, ungraded" if pd.notna(d) else ""
 
 
-def _value_text(rd: dict, m: str, digits: int, unit: str) -> str:
+def _value_text(rd: dict, m: str, digits: int, unit: str, bands: tuple[str, ...] = BANDS) -> str:
     """'17.2 Q3': value, its marks (as published; out of date), quartile; '–' without a value."""
     val = rd[m]
     if pd.isna(val):
         return "–"
     marks = (PUBLISHED if rd.get(f"{m}_published", False) else "") + (STALE if rd.get(f"{m}_stale", False) else "")
     band = rd.get(f"{m}_q")
-    return f"{_num(val, digits, unit)}{marks}" + (f" {BANDS[int(band) - 1]}" if pd.notna(band) else "")
+    return f"{_num(val, digits, unit)}{marks}" + (f" {bands[int(band) - 1]}" if pd.notna(band) else "")
 
 
 def _arrow(d: str) -> str:
@@ -532,7 +537,7 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
                 cells.append("–")
                 continue
             yr = int(rd[f"{m}_year"])
-            first = _value_text(rd, m, digits, unit) + (f" '{yr % 100:02d}" if yr != year else "")
+            first = _value_text(rd, m, digits, unit, BANDS_PDF) + (f" '{yr % 100:02d}" if yr != year else "")
             cells.append(_lines(first, f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"))
         dirs = _dirs(rd, measures)
         cells.append(_lines(dirs, _since(rd, measures)) if dirs else "–")
