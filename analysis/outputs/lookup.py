@@ -60,7 +60,7 @@ POLARITY = {"caseload": "pressure", "agency_rate": "pressure", "vacancy_rate": "
             "turnover_rate": "pressure", "spend_total_pc": "spending"}
 BANDS = ("low", "mid-low", "mid-high", "high")
 #: the same bands in the narrow PDF columns (a word that fits beside the value)
-BANDS_PDF = ("L", "ML", "MH", "H")
+BANDS_PDF = ("low", "mid\u2212", "mid+", "high")
 BAND_LABELS = {"pressure": ("lowest-pressure quarter", "second-lowest-pressure quarter",
                             "second-highest-pressure quarter", "highest-pressure quarter"),
                "spending": ("lowest-spending quarter", "second-lowest-spending quarter",
@@ -300,7 +300,7 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None,
              "A year after a value (\u201c'24\u201d: the 2024 census; for spending the financial year 2023-24)")
     items = [(MAP_LABEL, "under each council's name: its three-letter code on the hex maps (the key map in the "
               "Maps section prints every code in its hexagon), to find the council on any map"),
-             ("Years", years + f". {older} marks a council whose latest published value is older; its England, "
+             ("Years", years + f". {older} marks a council whose latest published value is older; its England and "
               "neighbour comparisons then use that same year and it gets no band. The hex maps show only the latest "
               f"census ({year}), so such a council is grey (no value) there."),
              (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
@@ -310,10 +310,10 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None,
               "turnover rates a higher value means more workforce pressure, so "
               + ("low is the lowest-pressure quarter (at or below the 25th percentile), mid-low and mid-high the "
                  "second and third, high the highest-pressure quarter (above the 75th)" if fmt == "html" else
-                 "L is the lowest-pressure quarter (at or below the 25th percentile), ML and MH the second and "
-                 "third, H the highest-pressure quarter (above the 75th)") + (". Spending per child is not a pressure measure (more spending can mean more need or "
+                 "low is the lowest-pressure quarter (at or below the 25th percentile), mid\u2212 and mid+ the "
+                 "second and third, high the highest-pressure quarter (above the 75th)") + (". Spending per child is not a pressure measure (more spending can mean more need or "
                              "more resources): its bands are spending levels, "
-                             + ("low" if fmt == "html" else "L") + " the lowest-spending quarter"
+                             "low the lowest-spending quarter"
                              if SPEND[0] in measures else "") + _iqr_text(measures, iqr)),
              ("latest" if fmt == "html" else "'20", f"a value older than the {year} census gets no band (it is not "
               "the council's current position among councils): " + ("“latest 2020”" if fmt == "html" else

@@ -79,7 +79,7 @@ def missing_years(panel: pd.DataFrame, measures: list[str], reasons: pd.DataFram
         for r in pd.read_csv(SPEND_EXCLUSIONS, dtype=str).itertuples():
             doc.setdefault((r.la_code, SPEND_MEASURE, int(r.year)),
                            ("spending return set aside by this report as implausible: " + r.reason,
-                            "data/reference/spend_exclusions.csv"))
+                            "this report's screen of implausible spending returns"))
     span = panel.groupby("la_code")["year"].agg(["min", "max"])
     present = panel.set_index(["la_code", "year"])
     codes = sorted(panel["la_code"].unique()) if councils is None else list(councils)
