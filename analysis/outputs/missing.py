@@ -78,7 +78,7 @@ def missing_years(panel: pd.DataFrame, measures: list[str], reasons: pd.DataFram
     if SPEND_MEASURE in measures and SPEND_EXCLUSIONS.exists():
         for r in pd.read_csv(SPEND_EXCLUSIONS, dtype=str).itertuples():
             doc.setdefault((r.la_code, SPEND_MEASURE, int(r.year)),
-                           ("spending return set aside by this report as implausible: " + r.reason,
+                           ("spending return set aside by this report as implausible: " + r.reason.rsplit(": ", 1)[-1],
                             "this report's screen of implausible spending returns"))
     span = panel.groupby("la_code")["year"].agg(["min", "max"])
     present = panel.set_index(["la_code", "year"])
