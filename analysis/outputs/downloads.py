@@ -183,9 +183,8 @@ def write_downloads(panel: pd.DataFrame, inspections: pd.DataFrame) -> dict[str,
     for name, data in files.items():
         (DOWNLOADS / name).parent.mkdir(parents=True, exist_ok=True)
         (DOWNLOADS / name).write_bytes(data)
-    fragment = downloads_html(files, pairs)
-    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + (TABLES / "lookup.html").read_text(encoding="utf-8")
-                                          + fragment + "```\n", encoding="utf-8")
+    (TABLES / "downloads.html").write_text(downloads_html(files, pairs), encoding="utf-8")
+    lookup.write_raw()
     return files
 
 

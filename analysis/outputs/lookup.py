@@ -575,6 +575,14 @@ def iqr_by_measure(panel: pd.DataFrame, measures: dict, year: int) -> dict[str, 
     return out
 
 
+def write_raw() -> None:
+    """``lookup-raw.md``: the lookup fragment, then the downloads fragment (``downloads.html``,
+    written by :mod:`.downloads`) if built, in one raw HTML block."""
+    extra = TABLES / "downloads.html"
+    body = (TABLES / "lookup.html").read_text(encoding="utf-8") + (extra.read_text(encoding="utf-8") if extra.exists() else "")
+    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + body + "```\n", encoding="utf-8")
+
+
 def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
                  neighbours: pd.DataFrame | None = None) -> dict[str, str]:
     """Write the three lookup files; return {output name: producing function}."""
@@ -587,6 +595,6 @@ def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
     notes = missing_notes(panel, frame, measures, year)
     fragment = lookup_html(frame, measures, year, iqr, notes)
     (TABLES / "lookup.html").write_text(fragment, encoding="utf-8")
-    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + fragment + "```\n", encoding="utf-8")
+    write_raw()
     (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr, notes), encoding="utf-8")
     return {"tbl-lookup": "analysis/outputs/lookup.py::write_lookup"}
