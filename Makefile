@@ -30,7 +30,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 # an interrupted step leaves no manifest, so it is re-run, never read as complete
 RESULTS := report/outputs/results/manifest.json
 OUTPUT_STAMP := report/outputs/manifest.json
-OUTPUT_CODE := $(wildcard analysis/outputs/*.py) data/reference/literature.yml data/sources.toml data/derived/data_dictionary.csv
+OUTPUT_CODE := $(wildcard analysis/outputs/*.py) data/reference/literature.yml data/reference/missing_reasons.csv data/reference/spend_exclusions.csv data/sources.toml data/derived/data_dictionary.csv
 RENDER_CODE := $(wildcard analysis/render/*.py)
 QMD := _quarto.yml $(wildcard report/*.qmd report/*.css report/*.typ report/*.csl) report/references.bib
 HTML := _output/report-v$(VERSION).html

@@ -111,6 +111,12 @@ def release(version: str, root: Path = paths.ROOT, dest_root: Path | None = None
         "multiverse.csv": root / "report" / "outputs" / "results" / "multiverse.csv",
         "data_manifest.json": root / "data" / "derived" / "manifest.json",
     }
+    # the CSV downloads (lookup, council series, every table, each with its dictionary)
+    downloads = root / "report" / "outputs" / "downloads"
+    if not (downloads / "lookup.csv").exists():
+        files["downloads/lookup.csv"] = downloads / "lookup.csv"  # reported missing below
+    for csv in sorted(downloads.rglob("*.csv")):
+        files["downloads/" + csv.relative_to(downloads).as_posix()] = csv
     missing = [str(p) for p in files.values() if not p.exists()]
     if missing:
         raise FileNotFoundError(f"cannot release, missing: {missing} (run `make report`)")
@@ -128,6 +134,7 @@ def release(version: str, root: Path = paths.ROOT, dest_root: Path | None = None
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     for name, data in contents.items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(data)
     prefix = f"report-v{version}"
     members = [(f"{prefix}/source/{s}", (root / s).read_bytes()) for s in sources if (root / s).is_file()]

@@ -280,3 +280,215 @@ def test_lookup_key_collapsed_on_a_phone_and_table_fits_at_desktop_width(chromiu
     else:
         assert r["open"] is True
         assert r["sw"] <= r["cw"] + 1 and r["tsw"] <= r["tcw"] + 1, r
+
+
+class DevTools:
+    """Chromium driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: JSON
+    messages separated by NUL on file descriptors 3 and 4), so the test sends trusted key events
+    (``Input.dispatchKeyEvent``) as a keyboard does, with no driver package."""
+
+    def __init__(self, chromium: str, width: int = 800, height: int = 900):
+        self._to_r, self._to_w = os.pipe()
+        self._from_r, self._from_w = os.pipe()
+        # the browser reads commands on fd 3 and writes replies on fd 4: the shell moves the pipe ends there
+        # (a pipe end that already is fd 3 or 4 stays open)
+        close = " ".join(f"{fd}<&-" for fd in (self._to_r, self._from_w) if fd not in (3, 4))
+        move = f'exec "$0" "$@" 3<&{self._to_r} 4>&{self._from_w} {close}'
+        self.proc = subprocess.Popen(
+            ["bash", "-c", move, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--allow-file-access-from-files", "--remote-debugging-pipe", f"--window-size={width},{height}",
+             "about:blank"],
+            pass_fds=(self._to_r, self._from_w), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(self._to_r)
+        os.close(self._from_w)
+        self._buf, self._id, self.session = b"", 0, None
+
+    def send(self, method: str, params: dict | None = None, session: bool = True) -> dict:
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if session and self.session:
+            msg["sessionId"] = self.session
+        os.write(self._to_w, json.dumps(msg).encode() + b"\0")
+        while True:
+            while b"\0" not in self._buf:
+                chunk = os.read(self._from_r, 1 << 16)
+                if not chunk:
+                    raise AssertionError(f"chromium closed the DevTools pipe during {method}")
+                self._buf += chunk
+            raw, self._buf = self._buf.split(b"\0", 1)
+            reply = json.loads(raw)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+
+    def open(self, url: str, width: int) -> None:
+        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                 session=False)["sessionId"]
+        self.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1,
+                                                         "mobile": width < 700})
+        self.send("Page.enable")
+        self.send("Page.navigate", {"url": url})
+        for _ in range(200):
+            if self.eval("document.readyState") == "complete":
+                return
+            import time
+            time.sleep(0.05)
+        raise AssertionError(f"page did not load: {url}")
+
+    def eval(self, expr: str):
+        r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True})
+        if "exceptionDetails" in r:
+            raise AssertionError(f"script error: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def type(self, text: str) -> None:
+        """Key down, character and key up for each character, as typing does."""
+        for ch in text:
+            self.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": ch, "text": ch, "unmodifiedText": ch})
+            self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": ch})
+
+    def clear(self, n: int) -> None:
+        for _ in range(n):
+            for kind in ("rawKeyDown", "keyUp"):
+                self.send("Input.dispatchKeyEvent", {"type": kind, "key": "Backspace", "code": "Backspace",
+                                                     "windowsVirtualKeyCode": 8, "nativeVirtualKeyCode": 8})
+
+    def close(self) -> None:
+        try:
+            self.send("Browser.close", session=False)
+        except (AssertionError, OSError):
+            pass
+        self.proc.wait(timeout=30)
+
+
+#: query -> the councils (names as in the data) it must show, exactly
+SEARCHES = {
+    "Hull": ["Kingston upon Hull, City of"],
+    "St Helens": ["St. Helens"],
+    "st. helens": ["St. Helens"],
+    "Kensington & Chelsea": ["Kensington and Chelsea"],
+    "KENSINGTON AND CHELSEA": ["Kensington and Chelsea"],
+}
+
+
+def test_lookup_search_by_key_events_normalises_and_matches_word_starts(chromium, tmp_path):
+    """Typed with real key events: punctuation, case and "&"/"and" are normalised and a query
+    matches word starts ("Hull" finds Kingston upon Hull, not Solihull); Backspace widens again."""
+    from analysis.derived import load_derived
+    from analysis.outputs import lookup
+    from analysis.outputs.common import TABLES
+
+    panel, insp = load_derived()
+    lookup.write_lookup(panel, insp)
+    page = tmp_path / "lookup.html"
+    page.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>"
+                    + (TABLES / "lookup.html").read_text(encoding="utf-8") + "</body></html>", encoding="utf-8")
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    names = set(alive["la_name"])
+    for expected in SEARCHES.values():
+        assert set(expected) <= names
+    assert "Solihull" in names  # the council a substring search wrongly found for "Hull"
+    tools = DevTools(chromium)
+    try:
+        tools.open(page.as_uri(), 400)
+        shown = ("Array.prototype.filter.call(document.querySelectorAll('#csc-lookup tbody tr'),"
+                 "function(r){return !r.hidden;}).map(function(r){return r.cells[0].firstChild.textContent;})")
+        assert len(tools.eval(shown)) == len(alive)
+        tools.eval("document.getElementById('csc-lookup-q').focus()")
+        for query, expected in SEARCHES.items():
+            tools.type(query)
+            assert tools.eval("document.getElementById('csc-lookup-q').value") == query
+            got = sorted(tools.eval(shown))
+            assert got == sorted(expected), (query, got)
+            count = tools.eval("document.querySelector('#csc-lookup .csc-count').textContent")
+            assert count == f"{len(expected)} of {len(alive)} councils shown"
+            tools.clear(len(query))
+            assert len(tools.eval(shown)) == len(alive)
+        # accents are ignored both ways: a query with a diacritic finds the plain name
+        tools.type("Wírral")
+        assert sorted(tools.eval(shown)) == ["Wirral"]
+    finally:
+        tools.close()
+
+
+def test_downloads_open_as_csv_with_the_documented_columns(chromium, report_html):
+    """Every download link of the HTML (data: URI) is fetched by the browser and parsed as CSV: its
+    columns are exactly those its dictionary documents, and the lookup has one row per council."""
+    import csv
+    import io
+
+    from analysis.derived import load_derived
+
+    tools = DevTools(chromium)
+    try:
+        tools.open(report_html.as_uri(), 1280)
+        got = tools.send("Runtime.evaluate", {"awaitPromise": True, "returnByValue": True, "expression": """
+            Promise.all(Array.prototype.map.call(document.querySelectorAll('#csc-downloads a[download]'),
+              function (a) { return fetch(a.href).then(function (r) { return r.text(); })
+                .then(function (t) { return [a.getAttribute('download'), a.type, t, a.getAttribute('data-dictionary')]; }); }))"""})["result"]["value"]
+    finally:
+        tools.close()
+    files = {name: (kind, text) for name, kind, text, _ in got}
+    dictionary = {name: dic for name, _, _, dic in got if dic}
+    assert {"lookup.csv", "lookup-dictionary.csv", "council-series.csv", "council-series-dictionary.csv",
+            "missing-values.csv"} <= set(files)
+    tables = [n for n in dictionary if n.startswith("tables-tbl-")]
+    n_tables = len(list((paths.ROOT / "report" / "outputs" / "tables").glob("tbl-*.md"))) - 1  # lookup has its own
+    assert len(tables) >= n_tables >= 20
+    assert all(kind == "text/csv" for kind, _ in files.values())
+    assert len(files) == 2 * len(dictionary)  # every CSV beside its dictionary
+    for name, dic_name in dictionary.items():
+        rows = list(csv.reader(io.StringIO(files[name][1])))
+        dic = list(csv.DictReader(io.StringIO(files[dic_name][1])))
+        assert [d["column"] for d in dic] == rows[0], name
+        assert all(d["meaning"] and d["unit"] for d in dic), name
+        assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows), name
+    panel, _ = load_derived()
+    alive = panel.loc[panel["year"] == panel["year"].max()]
+    lk = list(csv.DictReader(io.StringIO(files["lookup.csv"][1])))
+    assert sorted(r["la_name"] for r in lk) == sorted(alive["la_name"])
+    kc = next(r for r in lk if r["la_name"] == "Kensington and Chelsea")
+    assert kc["agency_rate_year"] == "2020" and kc["agency_rate_band"] == ""
+    gaps = list(csv.DictReader(io.StringIO(files["missing-values.csv"][1])))
+    assert any(r["la_code"] == "213" and r["year"] == "2025" and "cyberattack" in r["reason"] for r in gaps)
+
+
+PHONE_WIDTHS = (360, 400)
+
+
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_lookup_on_a_phone_shows_every_value_of_a_council_without_sideways_scroll(chromium, report_html, width):
+    """At 360 and 400 px each council of the lookup is a card: its name and every value (each with
+    its column label) lie inside the viewport, nothing scrolls sideways (page or table box), and a
+    link near the top of the report leads to the lookup."""
+    tools = DevTools(chromium)
+    try:
+        tools.open(report_html.as_uri(), width)
+        r = tools.eval("""(function () {
+          var d = document, de = d.documentElement, w = de.clientWidth;
+          var lookup = d.getElementById('csc-lookup'); lookup.scrollIntoView();
+          var rows = Array.prototype.slice.call(lookup.querySelectorAll('tbody tr'), 0, 12), bad = [];
+          rows.forEach(function (tr) {
+            Array.prototype.forEach.call(tr.cells, function (c, i) {
+              var b = c.getBoundingClientRect();
+              var label = i ? getComputedStyle(c, '::before').content : 'name';
+              if (b.width < 20 || b.height < 5 || b.left < -1 || b.right > w + 1 || !label || label === 'none' || label === '""')
+                bad.push([tr.cells[0].textContent.slice(0, 20), i, Math.round(b.left), Math.round(b.right), label]);
+            });
+          });
+          var box = lookup.querySelector('.csc-scroll');
+          var link = d.querySelector('a[href="#sec-lookup"]'), summary = d.getElementById('sec-summary');
+          return {sw: de.scrollWidth, cw: w, boxSw: box.scrollWidth, boxCw: box.clientWidth, n: rows.length,
+                  cells: rows[0].cells.length, bad: bad,
+                  link: link ? link.getBoundingClientRect().top + window.scrollY : -1,
+                  summary: summary ? summary.getBoundingClientRect().top + window.scrollY : -1,
+                  lookupTop: lookup.getBoundingClientRect().top + window.scrollY};
+        })()""")
+    finally:
+        tools.close()
+    assert r["sw"] <= r["cw"], r
+    assert r["boxSw"] <= r["boxCw"] + 1, r
+    assert r["n"] == 12 and r["cells"] >= 7 and r["bad"] == [], r
+    assert 0 <= r["link"] < r["summary"] < r["lookupTop"], r

@@ -53,6 +53,8 @@ def _project(root, commit_stamp=True):
                 f"_output/report-v{__version__}.render.json",
                 "report/outputs/results/results.json", "report/outputs/results/estimates.csv",
                 "report/outputs/results/multiverse.csv",
+                "report/outputs/downloads/lookup.csv", "report/outputs/downloads/lookup-dictionary.csv",
+                "report/outputs/downloads/tables/tbl-x.csv",
                 "data/derived/manifest.json"]:
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,8 @@ def test_release_writes_manifest_archive_and_refuses_to_overwrite(tmp_path):
     sums = (dest / "SHA256SUMS").read_text().splitlines()
     names = {line.split("  ")[1] for line in sums}
     assert "multiverse.csv" in names and "spec_curve.csv" not in names  # no duplicate of the multiverse
-    assert len(sums) == 9
+    assert len(sums) == 12
+    assert {"downloads/lookup.csv", "downloads/lookup-dictionary.csv", "downloads/tables/tbl-x.csv"} <= names
     for line in sums:
         digest, name = line.split("  ")
         assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == digest

@@ -14,6 +14,7 @@ import pytest
 from analysis import paths
 from analysis.derived import load_derived
 from analysis.outputs import figures, lookup, maps, palette, prose
+from analysis.outputs.escape import html_text
 from analysis.outputs.common import GRADE_PALETTE, OUT
 
 NUM = r"(-?[\d,]+\.\d+|-?\d+)"
@@ -321,7 +322,7 @@ def test_lookup_code_is_the_code_on_the_map(derived):
         assert m[0].split("\n")[0].rstrip("†‡") == name and m[0].split("\n")[1] == expect, m[0]
     # searchable by code, and the key says what the code is
     barnet = re.search(r'<tr data-search="(barnet [^"]*)">', html).group(1)
-    assert barnet.endswith(f" 302 {codes['302'].lower()}"), barnet
+    assert barnet.endswith(f" 302 &#124; {codes['302'].lower()}"), barnet
     assert lookup.MAP_LABEL in [s for s, _ in lookup.legend(lookup._measures(panel), int(panel["year"].max()), "pdf")]
     assert "map code" in html and "hex maps" in md
 
@@ -446,7 +447,7 @@ def test_lookup_defines_every_abbreviation_and_symbol(derived):
     defined = _defined(lookup.legend(measures, y, "html"))
     assert _undefined(texts, [r[0][1] for r in rows], defined) == set()
     legend_html = html.split('class="csc-legend"', 1)[1].split("</details>", 1)[0]
-    assert all(f"<b>{html_lib_escape(s)}</b>" in legend_html for s, _ in lookup.legend(measures, y, "html"))
+    assert all(f"<b>{html_text(s)}</b>" in legend_html for s, _ in lookup.legend(measures, y, "html"))
     md_rows = _md_rows(md)
     md_heads = [re.sub(r"\\(.)", r"\1", h) for h in md.split("\n| ", 1)[1].split(" |\n", 1)[0].split(" | ")]
     defined_md = {re.sub(r"\\(.)", r"\1", s) for s in re.findall(r"^- \*\*((?:\\.|[^*\\])*)\*\* ", md, flags=re.M)}
@@ -454,8 +455,8 @@ def test_lookup_defines_every_abbreviation_and_symbol(derived):
     assert _undefined(md_heads + [c for r in md_rows for c in r[1:]], [r[0] for r in md_rows], defined_md) == set()
     # the check itself catches an undefined abbreviation and symbol
     assert _undefined(["12.0 X↗ Q5"], ["Leeds¶"], defined) == {"X", "↗", "¶", "Q5"}
-    new = {"Q1", "Q2", "Q3", "Q4", lookup.STALE, lookup.UNGRADED}
-    assert {"S", "Eng", "SN", "FTE", "†", "‡", "§", "–"} | new <= defined and {"S", "RI", "§"} | new <= defined_md
+    new = set(lookup.BANDS) | {lookup.STALE, lookup.UNGRADED, "latest"}
+    assert {"S", "Eng", "SN", "FTE", "†", "‡", "§", "–"} | new <= defined and {"S", "RI", "§"} | (new - {"latest"} - set(lookup.BANDS)) | set(lookup.BANDS_PDF) <= defined_md
 
 
 def html_lib_escape(s: str) -> str:
@@ -498,10 +499,14 @@ def test_lookup_older_values_compare_with_the_same_year_and_show_it(derived):
     hrow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == name)
     mrow = next(r for r in _md_rows(md) if r[0].split("\n")[0].rstrip("†‡") == name)
     col = 2 + measures.index("caseload")
-    assert hrow[col][2].startswith(f"in {yr} ") and mrow[col].split("\n")[0].endswith(f" '{yr % 100:02d}")
+    assert hrow[col][2].startswith(f"latest {yr} ") and mrow[col].split("\n")[0].endswith(f" '{yr % 100:02d}")
+    # an older value gets no band (it is not the council's current position among councils)
+    assert not any(hrow[col][1].endswith(" " + b) for b in lookup.BANDS), hrow[col]
+    assert pd.isna(frame.loc[la, "caseload_q"])
     fresh = frame[frame["caseload_year"] == y].iloc[0]["la_name"]
     frow = next(r for r in _html_rows(html) if r[0][1].rstrip("†‡") == fresh)
-    assert not frow[col][2].startswith("in ")
+    assert not frow[col][2].startswith("latest ")
+    assert frow[col][1].split(" ")[-1] in lookup.BANDS
     frow_md = next(r for r in _md_rows(md) if r[0].split("\n")[0].rstrip("†‡") == fresh)
     assert "'" not in frow_md[col]
 
@@ -548,8 +553,11 @@ def test_lookup_escapes_values(derived):
     frame = lookup.lookup_frame(p, insp, lookup.load_neighbours())
     measures = lookup._measures(p)
     html = lookup.lookup_html(frame, measures, int(p["year"].max()))
-    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;" in html
+    import html as html_lib
+    assert "<script>alert(1)" not in html and html_lib.escape(nasty) not in html
+    assert html_lib.unescape(html).count(nasty) >= 1 and "&#60;script&#62;alert(1)&#60;/script&#62; &#38; &#34;x&#34;" in html
     md = lookup.lookup_markdown(frame, measures, int(p["year"].max()))
+    md = md.replace("\u200b", "")  # over-long words may break anywhere in the PDF
     line = next(line for line in md.splitlines() if "alert" in line)
     assert r"\<script\>" in line and r"\| \*y\*" in line and r"\[z\]\(u\)" in line
     head = next(line for line in md.splitlines() if line.startswith("| Council"))
@@ -836,10 +844,15 @@ def test_lookup_quartiles_match_a_direct_pandas_computation(derived):
             yr = int(getattr(f, f"{m}_year"))
             vals = panel[(panel["year"] == yr) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
             q25, q50, q75 = vals.quantile([0.25, 0.5, 0.75])
-            expect = "Q1" if v <= q25 else "Q2" if v <= q50 else "Q3" if v <= q75 else "Q4"
+            k = 0 if v <= q25 else 1 if v <= q50 else 2 if v <= q75 else 3
+            expect, expect_pdf = lookup.BANDS[k], lookup.BANDS_PDF[k]
             col = 2 + measures.index(m)
+            if yr != y:  # an older value gets no band
+                assert hrows[f.la_name][col][1].split()[-1] not in lookup.BANDS, (f.la_name, m)
+                assert not set(lookup.BANDS_PDF) & set(mrows[f.la_name][col].split("\n")[0].split()), (f.la_name, m)
+                continue
             assert hrows[f.la_name][col][1].split()[-1] == expect, (f.la_name, m)
-            assert expect in mrows[f.la_name][col].split("\n")[0].split(), (f.la_name, m)
+            assert expect_pdf in mrows[f.la_name][col].split("\n")[0].split(), (f.la_name, m)
         last = panel[(panel["year"] == y) & ~((panel["la_code"] == "318") & panel["joint_return"].astype(bool))][m].dropna()
         d = lookup._measures(panel)[m][3]
         lo, hi = (f"{x:,.{d}f}" for x in last.quantile([0.25, 0.75]))
@@ -867,7 +880,7 @@ def test_lookup_flags_out_of_date_values(derived):
             assert (lookup.STALE in hrows[f.la_name][col][1]) == stale, (f.la_name, m)
             assert (lookup.STALE in mrows[f.la_name][col]) == stale, (f.la_name, m)
             if stale:
-                assert f"in {int(yr)}{lookup.STALE}" in hrows[f.la_name][col][2]
+                assert f"latest {int(yr)}{lookup.STALE}" in hrows[f.la_name][col][2]
                 assert f"'{int(yr) % 100:02d}" in mrows[f.la_name][col]
             n += stale
     ia = 2 + measures.index("agency_rate")

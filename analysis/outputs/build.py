@@ -15,7 +15,7 @@ import yaml
 
 from .. import fileio, paths
 from ..derived import load_derived
-from . import figures, figures_keyfindings, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import downloads, figures, figures_keyfindings, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from . import tables_dynamic
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
@@ -161,6 +161,8 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     order, labels = report_labels()
     shown = {k: made[k] for k in order if k in made}
     (TABLES / "tbl-provenance.md").write_text(tables.tbl_provenance(shown, labels), encoding="utf-8")
+    # CSV downloads of the lookup, the council series and every table (after the last table)
+    downloads.write_downloads(panel, insp)
 
 
 def table_notes(results: dict, panel: pd.DataFrame) -> dict[str, str]:

@@ -14,8 +14,8 @@ and from the median of its statistical neighbours (DfE SN 2025); the direction o
 
 from __future__ import annotations
 
-import html
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,8 @@ from .. import paths
 from ..render.quarto_rules import RAW_TABLE_OPT_OUT
 from .common import TABLES
 from .maps import latest_codes, latest_grades
-from .tables import escape_md
+from .missing import missing_years
+from .escape import break_long_words, html_attr, html_text, md_text
 
 BASE_YEAR = 2017
 NEIGHBOUR_GROUPING = "DfE SN 2025"
@@ -51,7 +52,20 @@ SMALL, JOINT, PUBLISHED = "†", "‡", "§"
 STALE, UNGRADED = "◊", "#"
 STALE_YEARS = 2
 UNGRADED_FRAMEWORK = "ILACS-2026"
-QUARTILES = ("Q1", "Q2", "Q3", "Q4")
+#: band of a value among the councils in the latest census, by quarter (1 = at or below the 25th
+#: percentile). For caseload and the agency, vacancy and turnover rates a higher value means more
+#: workforce pressure, so band 4 is the highest-pressure quarter; spending per child is not a
+#: pressure measure (more spending may mean more need or more resources), so its bands are
+#: spending levels. Short words in the cells, full labels in the key.
+POLARITY = {"caseload": "pressure", "agency_rate": "pressure", "vacancy_rate": "pressure",
+            "turnover_rate": "pressure", "spend_total_pc": "spending"}
+BANDS = ("low", "mid-low", "mid-high", "high")
+#: the same bands in the narrow PDF columns (a word that fits beside the value)
+BANDS_PDF = ("low", "mid\u2212", "mid+", "high")
+BAND_LABELS = {"pressure": ("lowest-pressure quarter", "second-lowest-pressure quarter",
+                            "second-highest-pressure quarter", "highest-pressure quarter"),
+               "spending": ("lowest-spending quarter", "second-lowest-spending quarter",
+                            "second-highest-spending quarter", "highest-spending quarter")}
 #: shown before a council's hex-map code under its name ("map BAR")
 MAP_LABEL = "map"
 
@@ -93,7 +107,8 @@ def quartile_cuts(panel: pd.DataFrame, measure: str, year: int) -> tuple[float, 
 
 
 def quartile(value: float, cuts: tuple[float, float, float]) -> int:
-    """1 (at or below the 25th percentile) ... 4 (above the 75th): Q4 is the highest quarter."""
+    """1 (at or below the 25th percentile) ... 4 (above the 75th): 4 is the highest-value
+    quarter, which :data:`POLARITY` names (highest pressure; highest spending)."""
     return 1 + sum(value > c for c in cuts)
 
 
@@ -149,7 +164,9 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
         out[f"{m}_change"] = (latest[m] - first[m]).where(changed).reindex(out.index)
         out[f"{m}_from"] = first["year"].where(changed).reindex(out.index)
         cuts = {int(y): quartile_cuts(panel, m, int(y)) for y in latest["year"].unique()}
-        out[f"{m}_q"] = [quartile(v, cuts[int(y)]) if pd.notna(v) else np.nan
+        # a band only for a value from the latest census: an older value is not the council's
+        # current position among councils ("latest 2020" instead)
+        out[f"{m}_q"] = [quartile(v, cuts[int(y)]) if pd.notna(v) and int(y) == last else np.nan
                          for v, y in zip(out[m], out[f"{m}_year"])]
         out[f"{m}_stale"] = out[f"{m}_year"].notna() & (out[f"{m}_year"] < last - STALE_YEARS)
     # values that look wrong but are the councils' own published returns (checked against the DfE
@@ -193,10 +210,10 @@ CSS = """
 .csc-lookup .csc-scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch;margin-top:.5rem}
 .csc-lookup table{display:table;overflow:visible;border-collapse:collapse;width:auto;min-width:100%;max-width:none;margin:0;font-size:.76rem}
 .csc-lookup th,.csc-lookup td{padding:.25rem .3rem;border-bottom:1px solid #d8dee4;text-align:right;vertical-align:top;white-space:nowrap}
-.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
+.csc-lookup th[scope=row],.csc-lookup thead th:first-child{text-align:left;white-space:normal;overflow-wrap:anywhere;min-width:6.5rem;max-width:9rem;position:sticky;left:0;background:#fff;z-index:1}
 .csc-lookup thead th:first-child{z-index:2;background:#f6f8fa}
 .csc-lookup td.csc-text,.csc-lookup thead th.csc-text{text-align:left}
-.csc-lookup td.csc-text{white-space:normal;min-width:4.2rem;max-width:6.5rem}
+.csc-lookup td.csc-text{white-space:normal;overflow-wrap:anywhere;min-width:4.2rem;max-width:6.5rem}
 .csc-lookup caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 .csc-lookup p{margin:.3rem 0}
 .csc-lookup thead th{position:sticky;top:0;background:#f6f8fa;border-bottom:2px solid #57606a}
@@ -208,6 +225,22 @@ CSS = """
 .csc-lookup .csc-legend li{margin:.1rem 0}
 .csc-lookup small{display:block;color:#57606a;font-size:.72rem}
 .csc-lookup .csc-count{color:#57606a;margin:.3rem 0}
+.csc-lookup .csc-downloads{margin:.6rem 0}
+.csc-lookup .csc-downloads a{overflow-wrap:anywhere}
+@media (max-width:600px){
+.csc-lookup .csc-scroll{overflow-x:visible}
+.csc-lookup table,.csc-lookup tbody{display:block;min-width:0;width:auto}
+.csc-lookup caption{display:block}
+.csc-lookup thead{display:block}
+.csc-lookup thead tr{display:flex;flex-wrap:wrap;gap:.2rem .7rem;align-items:baseline}
+.csc-lookup thead tr::before{content:"Sort by:";font-weight:600}
+.csc-lookup thead th,.csc-lookup thead th:first-child{display:block;position:static;min-width:0;max-width:none;border:0;background:none;padding:.1rem 0}
+.csc-lookup tbody tr{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.15rem .7rem;border:1px solid #d8dee4;border-radius:4px;padding:.4rem;margin:.45rem 0}
+.csc-lookup tbody tr[hidden]{display:none}
+.csc-lookup th[scope=row]{grid-column:1/-1;position:static;min-width:0;max-width:none;border:0;font-size:.9rem;padding:0}
+.csc-lookup td,.csc-lookup td.csc-text{display:block;text-align:left;white-space:normal;min-width:0;max-width:none;border:0;padding:.1rem 0;overflow-wrap:anywhere}
+.csc-lookup td::before{content:attr(data-label);display:block;font-weight:600;color:#57606a;font-size:.7rem}
+}
 """.strip()
 
 JS = """
@@ -215,8 +248,9 @@ JS = """
 var root=document.getElementById('csc-lookup');if(!root)return;
 var input=root.querySelector('input'),tbody=root.querySelector('tbody'),count=root.querySelector('.csc-count');
 var rows=Array.prototype.slice.call(tbody.rows),ths=Array.prototype.slice.call(root.querySelectorAll('thead th'));
-function show(){var q=input.value.trim().toLowerCase(),n=0;rows.forEach(function(r){
-var hit=!q||r.getAttribute('data-search').indexOf(q)>=0;r.hidden=!hit;if(hit)n++;});
+function norm(t){return ' '+t.toLowerCase().normalize('NFD').replace(/[\\u0300-\\u036f]/g,'').replace(/&/g,' and ').replace(/[^a-z0-9]+/g,' ').trim();}
+function show(){var q=norm(input.value),n=0;rows.forEach(function(r){
+var hit=q===' '||(' '+r.getAttribute('data-search')).indexOf(q)>=0;r.hidden=!hit;if(hit)n++;});
 count.textContent=n+' of '+rows.length+' councils shown';}
 input.addEventListener('input',show);
 ths.forEach(function(th,i){var b=th.querySelector('button');if(!b)return;b.addEventListener('click',function(){
@@ -236,7 +270,7 @@ var key=root.querySelector('details.csc-legend');if(key&&window.matchMedia&&wind
 def _year_note(m: str, yr) -> str:
     """The year of an older value: census year, or financial year for spending."""
     y = int(yr)
-    return f"{y - 1}-{y % 100:02d}" if m == SPEND[0] else f"in {y}"
+    return f"latest {y - 1}-{y % 100:02d}" if m == SPEND[0] else f"latest {y}"
 
 
 def _flags(rd: dict) -> str:
@@ -252,7 +286,8 @@ def _iqr_text(measures: dict, iqr: dict | None) -> str:
     return "; the middle half of councils (25th to 75th percentile) in the latest year: " + ", ".join(parts)
 
 
-def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list[tuple[str, str]]:
+def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None,
+           notes: list[str] | None = None) -> list[tuple[str, str]]:
     """(symbol, meaning) for every abbreviation and symbol the table uses, in one format.
 
     ``fmt`` is ``"html"`` (value, then Eng / SN lines) or ``"pdf"`` (value, then
@@ -266,13 +301,25 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
              "A year after a value (\u201c'24\u201d: the 2024 census; for spending the financial year 2023-24)")
     items = [(MAP_LABEL, "under each council's name: its three-letter code on the hex maps (the key map in the "
               "Maps section prints every code in its hexagon), to find the council on any map"),
-             ("Years", years + f". {older} marks a council whose latest published value is older; its England, "
-              "neighbour and quartile comparisons then use that same year. The hex maps show only the latest "
+             ("Years", years + f". {older} marks a council whose latest published value is older; its England and "
+              "neighbour comparisons then use that same year and it gets no band. The hex maps show only the latest "
               f"census ({year}), so such a council is grey (no value) there."),
              (STALE, f"a value more than {STALE_YEARS} years older than the latest census (before "
               f"{year - STALE_YEARS}): out of date, not the council's current position"),
-             ("Q1, Q2, Q3, Q4", "the council's quarter among all councils in the same year: Q1 the lowest "
-              "quarter (at or below the 25th percentile), Q4 the highest (above the 75th)" + _iqr_text(measures, iqr)),
+             (", ".join(BANDS if fmt == "html" else BANDS_PDF), f"the band after a value from the {year} census: the "
+              "council's quarter among all councils that year, by pressure: for caseload and the agency, vacancy and "
+              "turnover rates a higher value means more workforce pressure, so "
+              + ("low is the lowest-pressure quarter (at or below the 25th percentile), mid-low and mid-high the "
+                 "second and third, high the highest-pressure quarter (above the 75th)" if fmt == "html" else
+                 "low is the lowest-pressure quarter (at or below the 25th percentile), mid\u2212 and mid+ the "
+                 "second and third, high the highest-pressure quarter (above the 75th)") + (". Spending per child is not a pressure measure (more spending can mean more need or "
+                             "more resources): its bands are spending levels, "
+                             "low the lowest-spending quarter"
+                             if SPEND[0] in measures else "") + _iqr_text(measures, iqr)),
+             ("latest" if fmt == "html" else "'20", f"a value older than the {year} census gets no band (it is not "
+              "the council's current position among councils): " + ("“latest 2020”" if fmt == "html" else
+              "“'20” after it") + " gives the year of its newest value; why the later years are missing is "
+              f"stated under “no {year} value”"),
              (UNGRADED, "inspected since under the 2026 framework, which gives no overall grade (date of that "
               "report shown); the grade shown is the latest one given")]
     if fmt == "html":
@@ -307,20 +354,45 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
               (PUBLISHED, "as published: a rate of 0.0, or an agency rate equal to the vacancy rate (the council "
                "returned as many agency as vacant FTE posts), checked against the DfE workforce file; DfE's "
                "\u201clow\u201d (rounds to 0 but is not 0) is also shown as 0.0")]
+    if notes:
+        items.append((f"no {year} value", "why a council's latest census lacks a value: " + "; ".join(notes)))
     if fmt == "html":
         items.append(("▲, ▼", "the column the table is sorted by, ascending or descending (grade: Outstanding "
                       "first when ascending)"))
     return items
 
 
-def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
-    e = html.escape
+def search_key(text: str) -> str:
+    """``text`` as the lookup search compares it: lower case, diacritics removed, "&" read as
+    "and", every run of other characters (punctuation, spaces) one space, with a leading space.
+
+    Notes
+    -----
+    A query matches a row when ``search_key(query)`` occurs in the row's key, i.e. at the start
+    of a word ("hull" finds "Kingston upon Hull, City of", not "Solihull"; "st helens" finds
+    "St. Helens"; "kensington & chelsea" finds "Kensington and Chelsea"). The inline script's
+    ``norm`` is the same function in JavaScript (NFD, then the same replacements).
+    """
+    t = unicodedata.normalize("NFD", str(text).lower())
+    t = "".join(ch for ch in t if not "\u0300" <= ch <= "\u036f").replace("&", " and ")
+    return " " + re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def search_text(*parts: str) -> str:
+    """The row's search key: name, region, DfE code and map code, each :func:`search_key`, joined
+    by " |" (a query, which never holds "|", cannot match across two parts)."""
+    return " |".join(search_key(p) for p in parts if isinstance(p, str) and p)
+
+
+def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "", label: str = "") -> str:
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
-    inner = e(text) + "".join(f"<small>{e(x)}</small>" for x in subs if x)
+    inner = html_text(text) + "".join(f"<small>{html_text(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
     klass = f' class="{cls}"' if cls else ""
-    return f'<{tag}{klass} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
+    # data-label: the column name, shown above the value when a phone stacks each row as a card
+    lab = f' data-label="{html_attr(label)}"' if label else ""
+    return f'<{tag}{klass}{lab} data-sort="{html_attr(sort_s)}">{inner}</{tag.split()[0]}>'
 
 
 def _dirs(rd: dict, measures) -> str:
@@ -329,9 +401,9 @@ def _dirs(rd: dict, measures) -> str:
 
 
 def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
-                iqr: dict | None = None) -> str:
+                iqr: dict | None = None, notes: list[str] | None = None) -> str:
     """The searchable, sortable table as an HTML fragment (no external resources)."""
-    e = html.escape
+    e, a = html_text, html_attr
     # (header text, title, class, sort type or None for not sortable)
     heads = [("Council", "Council", "csc-text", "text"),
              ("Grade", "Latest Ofsted grade and month published", "csc-text", "number")]
@@ -341,11 +413,11 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     for i, (h, t, c, kind) in enumerate(heads):
         attrs = f' class="{c}"' if c else ""
         if kind is None:
-            thead.append(f'<th scope="col" title="{e(t)}"{attrs}>{e(h)}</th>')
+            thead.append(f'<th scope="col" title="{a(t)}"{attrs}>{e(h)}</th>')
             continue
         sorted_ = i == 0  # rows start in council-name order
         attrs += f' data-type="{kind}"' + (' aria-sort="ascending"' if sorted_ else "")
-        thead.append(f'<th scope="col" title="{e(t)}"{attrs}><button type="button">{e(h)}'
+        thead.append(f'<th scope="col" title="{a(t)}"{attrs}><button type="button">{e(h)}'
                      f'<span class="csc-arrow" aria-hidden="true">{"▲" if sorted_ else ""}</span></button></th>')
     body = []
     for r in frame.itertuples(index=False):
@@ -354,7 +426,7 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
         cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], [rd["region"], f"{MAP_LABEL} {rd['map_code']}"],
                        header=True),
                  _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
-                       _ungraded_text(rd), cls="csc-text")]
+                       _ungraded_text(rd), cls="csc-text", label="Grade")]
         for m, (_, _, unit, digits) in measures.items():
             val, yr = rd[m], rd[f"{m}_year"]
             subs: list[str] = []
@@ -362,19 +434,20 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
                 if int(yr) != year:
                     subs.append(_year_note(m, yr) + (STALE if rd[f"{m}_stale"] else ""))
                 subs += [f"Eng {_diff(val, rd[f'{m}_england'], digits)}", f"SN {_diff(val, rd[f'{m}_sn'], digits)}"]
-            cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs))
+            cells.append(_cell(_value_text(rd, m, digits, unit), None if pd.isna(val) else round(float(val), 4), subs,
+                               label=measures[m][1]))
         dirs = _dirs(rd, measures)
-        cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text"))
-        search = " ".join([rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"]]).lower()
-        body.append(f'<tr data-search="{e(search)}">' + "".join(cells) + "</tr>")
-    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr))
+        cells.append(_cell(dirs or "–", None, _since(rd, measures), cls="csc-text", label=f"Since {BASE_YEAR}"))
+        search = search_text(rd["la_name"], rd["region"], str(rd["la_code"]), rd["map_code"])
+        body.append(f'<tr data-search="{a(search)}">' + "".join(cells) + "</tr>")
+    items = "".join(f"<li><b>{e(sym)}</b> {e(text)}</li>" for sym, text in legend(measures, year, "html", iqr, notes))
     return (f'<div class="csc-lookup" id="csc-lookup">\n<style>{CSS}</style>\n'
-            '<label for="csc-lookup-q">Find a council (name, region, DfE code or map code)</label>\n'
+            '<label for="csc-lookup-q">Find a council (start of any word of its name, region, DfE code or map code)</label>\n'
             '<input id="csc-lookup-q" type="search" autocomplete="off" placeholder="e.g. Leeds">\n'
             '<p class="csc-count" aria-live="polite"></p>\n'
-            '<p>Beside each value: its quarter among councils (<b>Q1</b> lowest to <b>Q4</b> highest). Under it: the year, if older than the rest; <b>Eng</b> its difference from England; '
+            '<p>Beside each value: its pressure band among councils (<b>low</b> = lowest-pressure quarter to <b>high</b> = highest-pressure quarter; for spending, the spending level), or the year of an older value (<b>latest 2020</b>, no band); <b>Eng</b> its difference from England; '
             '<b>SN</b> from the median of its statistical neighbours. Select a column heading (or Tab to it and '
-            'press Enter) to sort; select it again to reverse. On a narrow screen, swipe the table sideways.</p>\n'
+            'press Enter) to sort; select it again to reverse. On a phone each council is a card with every value labelled.</p>\n'
             f'<details class="csc-legend"><summary>Key to symbols and abbreviations (quartiles, marks, years): select to open or close</summary><ul>{items}</ul></details>\n'
             # Quarto must not parse this table (issue 16: it rewrote <small> and its layout)
             '<div class="csc-scroll"><table data-quarto-disable-processing="true">\n'
@@ -397,13 +470,14 @@ def _ungraded_text(rd: dict) -> str:
     return f"{UNGRADED} {d.strftime('%Y-%m')} 2026 framework, ungraded" if pd.notna(d) else ""
 
 
-def _value_text(rd: dict, m: str, digits: int, unit: str) -> str:
+def _value_text(rd: dict, m: str, digits: int, unit: str, bands: tuple[str, ...] = BANDS) -> str:
     """'17.2 Q3': value, its marks (as published; out of date), quartile; '–' without a value."""
     val = rd[m]
     if pd.isna(val):
         return "–"
     marks = (PUBLISHED if rd.get(f"{m}_published", False) else "") + (STALE if rd.get(f"{m}_stale", False) else "")
-    return f"{_num(val, digits, unit)}{marks} {QUARTILES[int(rd[f'{m}_q']) - 1]}"
+    band = rd.get(f"{m}_q")
+    return f"{_num(val, digits, unit)}{marks}" + (f" {bands[int(band) - 1]}" if pd.notna(band) else "")
 
 
 def _arrow(d: str) -> str:
@@ -434,22 +508,22 @@ BR = "`#linebreak()`{=typst}"
 
 def _lines(*parts: str) -> str:
     """Markdown-escaped lines of one cell, each on its own line in the PDF."""
-    return BR.join(escape_md(p) for p in parts if p)
+    return BR.join(md_text(break_long_words(p)) for p in parts if p)
 
 
-def legend_markdown(measures: dict, year: int, iqr: dict | None = None) -> str:
+def legend_markdown(measures: dict, year: int, iqr: dict | None = None, notes: list[str] | None = None) -> str:
     return "Key to symbols and abbreviations:\n\n" + "".join(
-        f"- **{escape_md(sym)}** {escape_md(text)}\n" for sym, text in legend(measures, year, "pdf", iqr))
+        f"- **{md_text(sym)}** {md_text(text)}\n" for sym, text in legend(measures, year, "pdf", iqr, notes))
 
 
 def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, int]], year: int,
-                    iqr: dict | None = None) -> str:
+                    iqr: dict | None = None, notes: list[str] | None = None) -> str:
     """Key, then a compact pipe table: value, marks, quartile and an older value's year ('23), then
     (own line) its differences from England and neighbours."""
     heads = ["Council", "Grade"] + [spec[1] for spec in measures.values()] + [f"Since {BASE_YEAR}"]
     # relative column widths (pandoc takes them from the dashes): council, grade, measures, since
     widths = [20, 8] + [11 if m != SPEND[0] else 13 for m in measures] + [16]
-    lines = ["| " + " | ".join(escape_md(h) for h in heads) + " |",
+    lines = ["| " + " | ".join(md_text(h) for h in heads) + " |",
              "|:" + "-" * widths[0] + "|:" + "-" * widths[1] + "|"
              + "|".join("-" * w + ":" for w in widths[2:-1]) + "|:" + "-" * widths[-1] + "|"]
     for r in frame.itertuples(index=False):
@@ -465,12 +539,32 @@ def lookup_markdown(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str
                 cells.append("–")
                 continue
             yr = int(rd[f"{m}_year"])
-            first = _value_text(rd, m, digits, unit) + (f" '{yr % 100:02d}" if yr != year else "")
+            first = _value_text(rd, m, digits, unit, BANDS_PDF) + (f" '{yr % 100:02d}" if yr != year else "")
             cells.append(_lines(first, f"{_diff(val, rd[f'{m}_england'], digits)}/{_diff(val, rd[f'{m}_sn'], digits)}"))
         dirs = _dirs(rd, measures)
         cells.append(_lines(dirs, _since(rd, measures)) if dirs else "–")
         lines.append("| " + " | ".join(cells) + " |")
-    return legend_markdown(measures, year, iqr) + "\n" + "\n".join(lines) + "\n"
+    return legend_markdown(measures, year, iqr, notes) + "\n" + "\n".join(lines) + "\n"
+
+
+def missing_notes(panel: pd.DataFrame, frame: pd.DataFrame, measures: dict, year: int) -> list[str]:
+    """One sentence per reason why councils of the lookup have no value in ``year``: the councils,
+    the measures and the reason (with its source when documented in
+    ``data/reference/missing_reasons.csv``; generic reasons are derived from the panel)."""
+    miss = missing_years(panel, list(measures), councils=list(frame["la_code"]))
+    miss = miss[miss["year"] == year]
+    names = frame.set_index("la_code")["la_name"]
+    order = list(measures)
+    groups: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    for (la, reason, source), g in miss.groupby(["la_code", "reason", "source"], sort=True):
+        ms = tuple(sorted(set(g["measure"]), key=order.index))
+        groups.setdefault((reason, source, ms), []).append(names[la])
+    out = []
+    for (reason, source, ms), councils in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[1]))):
+        labels = ", ".join(measures[m][1].replace(" %", "").replace(" £", "").lower() for m in ms)
+        cited = "" if source.startswith("derived") else f" (source: {source})"
+        out.append(f"{', '.join(sorted(councils))} ({labels}): {reason}{cited}")
+    return out
 
 
 def iqr_by_measure(panel: pd.DataFrame, measures: dict, year: int) -> dict[str, tuple[float, float]]:
@@ -483,6 +577,15 @@ def iqr_by_measure(panel: pd.DataFrame, measures: dict, year: int) -> dict[str, 
     return out
 
 
+def write_raw() -> None:
+    """``lookup-raw.md``: the lookup fragment, then the downloads fragment (``downloads.html``,
+    written by :mod:`.downloads`) if built, in one raw HTML block."""
+    extra = TABLES / "downloads.html"
+    body = (TABLES / "lookup.html").read_text(encoding="utf-8") + (extra.read_text(encoding="utf-8") if extra.exists() else "")
+    # the raw block opts out of Quarto's HTML table processing in every pass (Quarto >= 1.5)
+    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + RAW_TABLE_OPT_OUT + "\n" + body + "```\n", encoding="utf-8")
+
+
 def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
                  neighbours: pd.DataFrame | None = None) -> dict[str, str]:
     """Write the three lookup files; return {output name: producing function}."""
@@ -492,10 +595,9 @@ def write_lookup(panel: pd.DataFrame, inspections: pd.DataFrame,
     measures = _measures(panel)
     TABLES.mkdir(parents=True, exist_ok=True)
     iqr = iqr_by_measure(panel, measures, year)
-    fragment = lookup_html(frame, measures, year, iqr)
+    notes = missing_notes(panel, frame, measures, year)
+    fragment = lookup_html(frame, measures, year, iqr, notes)
     (TABLES / "lookup.html").write_text(fragment, encoding="utf-8")
-    # the raw block opts out of Quarto's HTML table processing in every pass (Quarto >= 1.5)
-    (TABLES / "lookup-raw.md").write_text("```{=html}\n" + RAW_TABLE_OPT_OUT + "\n" + fragment + "```\n",
-                                          encoding="utf-8")
-    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr), encoding="utf-8")
+    write_raw()
+    (TABLES / "tbl-lookup.md").write_text(lookup_markdown(frame, measures, year, iqr, notes), encoding="utf-8")
     return {"tbl-lookup": "analysis/outputs/lookup.py::write_lookup"}

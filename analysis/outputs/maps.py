@@ -25,6 +25,7 @@ from matplotlib.patches import Patch, RegularPolygon
 
 from .. import paths
 from .figures import phone_theme, save_checked
+from .escape import md_attr
 from .palette import DIVERGING_CMAP, GRADE_COLOURS, GRADE_ORDER, MISSING_COLOUR, SEQUENTIAL_CMAP
 
 ATTRIBUTION = "Hex layout: Open Innovations hexmaps (MIT)"
@@ -336,10 +337,10 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
 
 def maps_markdown(specs: list[MapSpec]) -> str:
     """Figure blocks for the report, after one sentence crediting the hex layout (once for the
-    whole group, not in every caption or image); alt text is attribute-safe (no double quotes)."""
+    whole group, not in every caption or image); alt text goes through :func:`escape.md_attr`."""
     blocks = [f"{ATTRIBUTION}, for all maps below.\n"] if specs else []
     for s in specs:
-        alt = s.alt.replace('"', "'")
+        alt = md_attr(s.alt)
         blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
                       f"{{#{s.name} .hexmap{' .' + s.extra_class if s.extra_class else ''} width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
     return "\n".join(blocks)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-import string
 
 import pandas as pd
 
 from ..data.sources import load_registry
+from .escape import md_text
 from .common import GRADE_ORDER, MEASURE_LABELS, model
 from .formats import OR_DIGITS, fmt, fmt_p, interval, missing, odds_ci, pp_ci, pp_se, points_se, sample_note
 
@@ -59,21 +59,8 @@ def words(text: str) -> list[str]:
     return [w for w in _BREAKABLE_RE.split(text) if w]
 
 
-def escape_md(value: object) -> str:
-    """Escape a value so that pandoc markdown (and Quarto) reads it as literal text.
-
-    Notes
-    -----
-    Pandoc markdown treats any ASCII punctuation character preceded by a backslash as a literal
-    character (pandoc manual, "Backslash escapes"), so every ASCII punctuation character is
-    escaped. This also breaks Quarto shortcodes (``{{<`` no longer occurs in the text), citations
-    and cross-references (``@``), math (``$``), emphasis, raw HTML (``<``), entities (``&``),
-    code spans and the smart-punctuation ligatures ``--`` and ``...``. Line breaks become spaces
-    (a pipe-table row is one line). Pandoc's HTML and typst writers then escape the literal
-    characters for their format (``&lt;``, ``\\#``).
-    """
-    text = " ".join(words(str(value)))
-    return "".join("\\" + ch if ch in string.punctuation else ch for ch in text)
+#: markdown text escaping lives in :mod:`.escape` (one function per target); the old name stays
+escape_md = md_text
 
 
 def code(value: object) -> Markup:

@@ -28,6 +28,7 @@ faithfully, is a :class:`RenderError`, never an empty string or a "??" in the ou
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ import yaml
 from .. import paths
 from ..fileio import atomic_write
 from . import quarto_rules, renderlog
+from ..outputs.escape import typst_string as _typst_string
 
 VAR_RE = re.compile(r"\{\{<\s*var\s+([^\s>]+)\s*>\}\}")
 INCLUDE_RE = re.compile(r"\{\{<\s*include\s+(\S+)\s*>\}\}")
@@ -463,12 +465,18 @@ _IMAGE_ALT_RE = re.compile(r'\]\((?P<src>[^)\s]+)\)\{[^}]*?\balt="(?P<alt>[^"]*)
 def image_alts(markdown: str) -> dict[str, str]:
     """Image path -> alt text of every figure in the assembled markdown (``alt=`` as
     :func:`number_document` writes Quarto's ``fig-alt``)."""
-    return {m.group("src"): m.group("alt") for m in _IMAGE_ALT_RE.finditer(markdown)}
+    return {m.group("src"): _attr_value(m.group("alt")) for m in _IMAGE_ALT_RE.finditer(markdown)}
+
+
+def _attr_value(raw: str) -> str:
+    """A markdown attribute value as pandoc reads it: backslash escapes and character
+    references decoded (``analysis.outputs.escape.md_attr`` writes references)."""
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", raw))
 
 
 def typst_string(text: str) -> str:
-    """``text`` as a typst string literal (backslash and double quote escaped)."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a typst string literal (:func:`analysis.outputs.escape.typst_string`)."""
+    return _typst_string(text)
 
 
 def add_image_alt(typst_src: str, alts: dict[str, str]) -> str:
