@@ -15,7 +15,7 @@ import yaml
 
 from .. import paths
 from ..derived import load_derived
-from . import figures, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import figures, figures_reverse, lookup, maps, profiles, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
 from .numbers import variables
@@ -105,6 +105,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
     made.update({s.name: "analysis/outputs/maps.py::build_maps" for s in map_specs})
     made.update(lookup.write_lookup(panel, insp))
+    made.update(profiles.write_profiles(panel, insp))
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
     v["alt"]["fig_reverse_event"] = figures_reverse.alt_reverse_event(results)

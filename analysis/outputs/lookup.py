@@ -116,7 +116,7 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     inspection under the ungraded 2026 framework, if any.
     """
     last = int(panel["year"].max())
-    alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region"]].set_index("la_code")
+    alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region", "gss_code"]].set_index("la_code")
     flags = panel.loc[panel["year"] == last, ["la_code", "small_la", "joint_return"]].set_index("la_code")
     out = alive.join(flags.astype(bool))
     out.insert(1, "map_code", latest_codes(panel).reindex(out.index))
@@ -312,11 +312,11 @@ def legend(measures: dict, year: int, fmt: str, iqr: dict | None = None) -> list
     return items
 
 
-def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "") -> str:
+def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "", href: str = "") -> str:
     e = html.escape
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
-    inner = e(text) + "".join(f"<small>{e(x)}</small>" for x in subs if x)
+    inner = (f'<a href="{e(href)}">{e(text)}</a>' if href else e(text)) + "".join(f"<small>{e(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
     klass = f' class="{cls}"' if cls else ""
     return f'<{tag}{klass} data-sort="{e(sort_s)}">{inner}</{tag.split()[0]}>'
@@ -350,8 +350,9 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         graded = isinstance(rd["grade"], str)
+        # the council's name opens its profile (profiles_html.py: one <details id="council-GSS"> each)
         cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], [rd["region"], f"{MAP_LABEL} {rd['map_code']}"],
-                       header=True),
+                       header=True, href=f"#council-{rd['gss_code']}"),
                  _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
                        _ungraded_text(rd), cls="csc-text")]
         for m, (_, _, unit, digits) in measures.items():
