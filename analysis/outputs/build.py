@@ -173,10 +173,10 @@ def report_labels() -> tuple[list[str], set[str]]:
 
     A label inside format-specific content (e.g. the PDF-only lookup table) exists in one format
     only, so it is listed by name, not cross-referenced."""
+    from ..render.lite import select_format  # nested format divs (an HTML and a PDF map per label)
     text = report_text()
-    one_format = re.compile(r"^::: \{\.content-(?:visible|hidden)[^}]*\}\n.*?^:::$", re.S | re.M)
     order = list(dict.fromkeys(LABEL_RE.findall(text)))
-    return order, set(LABEL_RE.findall(one_format.sub("", text)))
+    return order, set(LABEL_RE.findall(select_format(text, "html"))) & set(LABEL_RE.findall(select_format(text, "typst")))
 
 
 def main(argv: list[str] | None = None) -> int:

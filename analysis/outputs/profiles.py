@@ -15,7 +15,6 @@ this shape); the measure was not collected from any council that year; a reason 
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,17 +24,7 @@ from .. import paths
 from .lookup import MIN_NEIGHBOURS, NEIGHBOUR_GROUPING, england_value, load_neighbours
 from .maps import latest_codes
 
-#: the ONE place where profile and map values are escaped for their target (switch to
-#: ``analysis/outputs/escape.py`` when it exists): HTML text and attributes, typst string literals
-escape_html = html.escape
-
-
-def escape_typst(value: object) -> str:
-    """``value`` as a typst string literal (``"..."``; backslash and double quote escaped):
-    in typst code a string is shown as plain text, so no markup, label or code can start in it."""
-    text = " ".join(str(value).split())
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
+from .profile_escape import escape_html, escape_typst  # noqa: F401 (re-exported)
 
 FIRST_YEAR = 2015
 #: measure: (label, short label, unit, digits, polarity). Polarity "pressure": a higher value is
