@@ -169,7 +169,8 @@ function build(d){
     body.appendChild(el('p','O Outstanding, G Good, RI Requires improvement, I Inadequate; \u2013 no grade (the 2026 framework gives none).','csc-key'));}
   else body.appendChild(el('p','No inspection in the data.'));}
 var dets=Array.prototype.slice.call(root.querySelectorAll('details.csc-prof'));
-dets.forEach(function(d){d.addEventListener('toggle',function(){if(d.open)build(d);});});
+dets.forEach(function(d){d.addEventListener('toggle',function(){if(d.open)build(d);});
+  d.querySelector('summary').addEventListener('click',function(){build(d);});});
 function norm(s){return (' '+s.toLowerCase().replace(/&/g,' and ').replace(/[.,'\u2019()\-]/g,' ').replace(/\s+/g,' ').trim()+' ');}
 var input=root.querySelector('input'),count=root.querySelector('.csc-prof-count');
 function search(){var q=norm(input.value).trim(),words=q?q.split(' '):[],n=0;
