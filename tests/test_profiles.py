@@ -237,3 +237,33 @@ def test_pdf_maps_name_the_extremes_at_full_width(tmp_path, monkeypatch):
         sizes = [t.get_fontsize() for t in f.findobj(lambda a: hasattr(a, "get_fontsize") and hasattr(a, "get_text"))
                  if getattr(t, "get_text")().strip()]
         assert min(sizes) >= 8.0, name
+
+
+def test_neighbour_median_needs_five_neighbours_with_a_value(tables):
+    """With only four of Leeds's neighbours reporting agency in 2024 the median is missing; with
+    five it is their median."""
+    from analysis.derived import load_derived
+    panel, insp = load_derived()
+    _, _, nb = tables
+    la = panel.loc[panel["la_name"] == "Leeds", "la_code"].iloc[0]
+    sn = list(nb[(nb["la_code"] == la) & (nb["grouping"] == "DfE SN 2025")].sort_values("neighbour_rank")["neighbour_la_code"])
+    for keep, expect_missing in ((4, True), (5, False)):
+        p = panel.copy()
+        p.loc[p["la_code"].isin(sn[keep:]) & (p["year"] == 2024), "agency_rate"] = np.nan
+        s = profiles.build_profiles(p, insp).series.set_index(["la_code", "measure", "year"])["sn_median"]
+        got = s[(la, "agency_rate", 2024)]
+        vals = p[p["la_code"].isin(sn[:keep]) & (p["year"] == 2024)]["agency_rate"]
+        assert pd.isna(got) if expect_missing else got == pytest.approx(float(np.median(vals)))
+
+
+def test_lookup_names_link_to_their_profiles():
+    from analysis.derived import load_derived
+    from analysis.outputs import lookup
+    panel, insp = load_derived()
+    frame = lookup.lookup_frame(panel, insp, lookup.load_neighbours())
+    html = lookup.lookup_html(frame, lookup._measures(panel), int(panel["year"].max()))
+    links = re.findall(r'<th scope="row" data-sort="[^"]*"><a href="#council-([^"]+)">([^<]*)</a>', html)
+    last = panel[panel["year"] == panel["year"].max()]
+    assert len(links) == len(last)
+    gss = dict(zip(last["la_name"], last["gss_code"]))
+    assert all(gss[re.sub("[†‡]", "", name.replace("&amp;", "&"))] == g for g, name in links)

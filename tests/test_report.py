@@ -65,7 +65,10 @@ def test_html_is_self_contained(rendered):
     external = re.findall(r"<(?:img|script|link|iframe|source|video|audio)\b[^>]*?(?:src|href)=\"(https?:)?//", html)
     assert not external, external
     assert "@import" not in html and "url(http" not in html
-    assert html.count("data:image/png;base64") == len(_source_labels("fig"))
+    # every figure is an embedded PNG, except the hex maps: inline SVG (a link per hexagon)
+    n_svg = html.count('<svg class="csc-hexmap"')
+    assert n_svg == len([f for f in _source_labels("fig") if f.startswith("fig-map-")]) >= 5
+    assert html.count("data:image/png;base64") + n_svg == len(_source_labels("fig"))
 
 
 def test_figure_and_table_counts_match_sources(rendered, pdf_text):
