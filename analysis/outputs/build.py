@@ -105,7 +105,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
     made.update({s.name: "analysis/outputs/maps.py::build_maps" for s in map_specs})
     made.update(lookup.write_lookup(panel, insp))
-    made.update(profiles.write_profiles(panel, insp))
+    profiles.write_profiles(panel, insp)  # Appendix H (not a numbered figure or table)
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
     v["alt"]["fig_reverse_event"] = figures_reverse.alt_reverse_event(results)

@@ -14,7 +14,7 @@ referenced.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -422,7 +422,9 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
                          html=_svg_values("fig-map-agency-change", key, ch, names, gss, codes,
                                           f"change in agency rate {BASE_YEAR}-{year}", fmt,
                                           f"Change in agency rate, {BASE_YEAR}-{year}: percentage points", diverging=True)))
-    return specs
+    # the SVG's accessible name starts with the map's alt text (as the PNG's alt in the PDF)
+    return [replace(s, html=s.html.replace('aria-label="', f'aria-label="{maps_svg.escape_html(s.alt)} ', 1))
+            for s in specs]
 
 
 def maps_markdown(specs: list[MapSpec]) -> str:

@@ -36,7 +36,7 @@ CSS = """
 .csc-mapscroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 .csc-mapkey svg{min-width:KMINpx}
 .csc-map text{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,Consolas,monospace;font-weight:700;fill:#1f2328;pointer-events:none}
-.csc-maplegend{font-family:var(--font-ui,system-ui,sans-serif);font-size:.85rem;text-align:left;margin:.3rem 0}
+.csc-maplegend{font-family:var(--font-ui);font-size:.85rem;text-align:left;margin:.3rem 0}
 .csc-maplegend .bar{height:.8rem;border-radius:2px;margin:.2rem 0 .1rem}
 .csc-maplegend .ends{display:flex;justify-content:space-between}
 .csc-maplegend .it{white-space:nowrap}

@@ -85,7 +85,7 @@ def profile_data(p: Profiles) -> dict:
 
 
 CSS = """
-.csc-prof-root{font-family:var(--font-ui,system-ui,sans-serif);font-size:.88rem}
+.csc-prof-root{font-family:var(--font-ui);font-size:.88rem}
 .csc-prof-root label{display:block;font-weight:600;margin:.3rem 0}
 .csc-prof-root input{box-sizing:border-box;width:100%;max-width:28rem;padding:.4rem .5rem;font-size:1rem;border:1px solid #8c959f;border-radius:4px}
 .csc-prof-list{list-style:none;padding:0;margin:.5rem 0}
