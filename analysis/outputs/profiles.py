@@ -9,8 +9,8 @@ every missing year. :func:`build_profiles` returns an immutable :class:`Profiles
 
 Missing-year reasons, first that applies: the council has no row that year (not yet formed in
 this shape); the measure was not collected from any council that year; a reason recorded in
-``data/reference/missing_reasons.csv`` (columns ``la_code, year, reason`` and optionally
-``measure``); otherwise "no return in the data".
+``data/reference/missing_reasons.csv`` (:func:`load_missing_reasons`); otherwise "no return in
+the data".
 """
 
 from __future__ import annotations
@@ -68,27 +68,40 @@ class Profiles:
 
 
 def load_missing_reasons(path=MISSING_REASONS) -> pd.DataFrame:
-    """The recorded reasons for missing years; empty if the file does not exist.
+    """The recorded reasons for missing years, one row per (la_code, year, measure); empty if the
+    file does not exist. ``measure`` "" means every measure of that council-year.
 
-    Raises ``ValueError`` naming the file, column and line for a row without la_code, year or reason.
+    Two layouts are read: ``la_code, year, reason`` (optionally ``measure``), and the reference
+    table's ``la_code, first_year, last_year, measures`` (``;``-separated), ``reason``, ``source``.
+    Raises ``ValueError`` naming the file, column, value and line for a row without la_code, a
+    year or a reason, or a year that is not a number.
     """
     cols = ["la_code", "year", "measure", "reason"]
     if not path.is_file():
         return pd.DataFrame(columns=cols)
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    for c in ("la_code", "year", "reason"):
+    ranged = "first_year" in df.columns
+    need = ("la_code", "first_year", "last_year", "reason") if ranged else ("la_code", "year", "reason")
+    for c in need:
         if c not in df.columns:
             raise ValueError(f"{path}: no column {c!r} (columns {list(df.columns)})")
         bad = df.index[df[c].str.strip() == ""]
         if len(bad):
             raise ValueError(f"{path}: column {c!r} is empty on line {int(bad[0]) + 2}")
-    years = pd.to_numeric(df["year"], errors="coerce")
-    if years.isna().any():
-        i = int(years.index[years.isna()][0])
-        raise ValueError(f"{path}: column 'year' has {df.loc[i, 'year']!r} on line {i + 2}, not a year")
-    if "measure" not in df.columns:
-        df["measure"] = ""
-    return df.assign(year=years.astype(int))[cols]
+    for c in need[1:-1]:
+        years = pd.to_numeric(df[c], errors="coerce")
+        if years.isna().any():
+            i = int(years.index[years.isna()][0])
+            raise ValueError(f"{path}: column {c!r} has {df.loc[i, c]!r} on line {i + 2}, not a year")
+    if not ranged:
+        if "measure" not in df.columns:
+            df["measure"] = ""
+        return df.assign(year=df["year"].astype(int))[cols]
+    rows = [{"la_code": r.la_code, "year": y, "measure": m.strip(), "reason": r.reason}
+            for r in df.itertuples(index=False)
+            for y in range(int(r.first_year), int(r.last_year) + 1)
+            for m in (str(getattr(r, "measures", "")).split(";") or [""])]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def band(quarter: int, polarity: str | None) -> str:
