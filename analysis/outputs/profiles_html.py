@@ -96,7 +96,7 @@ details.csc-prof[open]>summary{color:#1a5490}
 details.csc-prof:target,details.csc-prof[open]{background:#f6f8fa}
 .csc-prof-body{padding:.2rem .4rem .6rem}
 .csc-prof-body h4{margin:.6rem 0 .2rem;font-size:.95rem}
-.csc-sm{display:grid;grid-template-columns:repeat(auto-fill,minmax(9.5rem,1fr));gap:.4rem}
+.csc-sm{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.6rem,1fr));gap:.4rem}
 .csc-sm figure{margin:0;padding:.25rem;border:1px solid #d8dee4;border-radius:4px;background:#fff;text-align:left}
 .csc-sm figcaption{margin:0;font-size:.8rem;color:#1f2328}
 .csc-sm svg{display:block;width:100%;height:auto}
@@ -106,7 +106,9 @@ details.csc-prof:target,details.csc-prof[open]{background:#f6f8fa}
 .csc-key i.e{border-top:2px dashed #6e7781}.csc-key i.n{border-top:2px dotted #b35806}
 .csc-prof-body table{font-size:.78rem;margin:.3rem 0;width:auto}
 .csc-prof-body td,.csc-prof-body th{padding:.15rem .35rem;text-align:right;white-space:nowrap}
-.csc-prof-body td:first-child,.csc-prof-body th:first-child{text-align:left;white-space:normal}
+.csc-prof-body td:first-child,.csc-prof-body th:first-child{text-align:left}
+.csc-prof-body .csc-nb th:first-child{white-space:normal;min-width:7.5rem}
+.csc-prof-body .csc-nb a{overflow-wrap:normal}
 .csc-prof-body ul{margin:.2rem 0;padding-left:1.1rem}
 .csc-prof-count{color:#57606a;margin:.3rem 0}
 """.strip()
@@ -155,17 +157,18 @@ function build(d){
   var why=[];
   var rows=D.years.map(function(y,i){return [String(y)].concat(ms.map(function(m){var v=c.v[m.id][i];
     if(v==null){var r=(c.why[m.id]||{})[y];if(r!=null)why.push([r,m.short+' '+y]);return '\u2013';}return fmt(v,m);}));});
-  var vt=table(['Year'].concat(ms.map(function(m){return m.short+(m.unit?' ('+m.unit+')':'');})),rows);vt.className='csc-values';body.appendChild(vt);
+  var vt=table(['Year'].concat(ms.map(function(m){return m.short+(m.unit?' '+m.unit:'');})),rows);vt.className='csc-values';body.appendChild(vt);
   if(why.length){var g={},ul=el('ul');why.forEach(function(w){(g[w[0]]=g[w[0]]||[]).push(w[1]);});
     body.appendChild(el('p','Why a year has no value (\u2013):','csc-key'));
     Object.keys(g).sort().forEach(function(r){ul.appendChild(el('li',D.reasons[r]+': '+g[r].join(', ')));});body.appendChild(ul);}
   body.appendChild(el('h4','Statistical neighbours ('+D.year+' or the council\u2019s latest year)'));
-  if(c.nb.length){body.appendChild(table(['Neighbour'].concat(ms.map(function(m){return m.short;})),c.nb.map(function(n){
-    var a;if(by[n[0]]){a=el('a',n[1]);a.href='#council-'+n[0];}else a=n[1];return [a].concat(n[2].map(function(v,i){return fmt(v,ms[i]);}));})));}
+  if(c.nb.length){var nt=table(['Neighbour'].concat(ms.map(function(m){return m.short;})),c.nb.map(function(n){
+    var a;if(by[n[0]]){a=el('a',n[1]);a.href='#council-'+n[0];}else a=n[1];return [a].concat(n[2].map(function(v,i){return fmt(v,ms[i]);}));}));
+    nt.className='csc-nb';body.appendChild(nt);}
   else body.appendChild(el('p','No statistical neighbours listed.'));
   body.appendChild(el('h4','Ofsted inspections'));
   if(c.insp.length){var G=D.grades;body.appendChild(table(['Published','Framework','Overall'].concat(D.subs),c.insp.map(function(r){
-    return [r[0],r[1]+(r[2]?' '+r[2]:''),G[r[3]]].concat([G[r[4]],G[r[5]],G[r[6]]]);})));
+    return [r[0],r[1]+(r[2]&&r[2].toLowerCase()!==r[1].toLowerCase()?' '+r[2]:''),G[r[3]]].concat([G[r[4]],G[r[5]],G[r[6]]]);})));
     body.appendChild(el('p','O Outstanding, G Good, RI Requires improvement, I Inadequate; \u2013 no grade (the 2026 framework gives none).','csc-key'));}
   else body.appendChild(el('p','No inspection in the data.'));}
 var dets=Array.prototype.slice.call(root.querySelectorAll('details.csc-prof'));
