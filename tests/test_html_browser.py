@@ -1,6 +1,6 @@
 """The rendered HTML in a real browser (headless Chromium) at phone and desktop width.
 
-At 400 px and 1280 px: the page never scrolls sideways (``document.documentElement.scrollWidth``
+At 360, 400 and 1280 px: the page never scrolls sideways (``document.documentElement.scrollWidth``
 <= the viewport width), every ``img`` has alt text, every ``table`` has ``th`` cells, and no
 figure or table caption is clipped: each ``caption``/``figcaption`` fits its own box
 (``scrollWidth <= clientWidth``) and its text lies wholly inside the viewport and inside every
@@ -29,7 +29,7 @@ import pytest
 
 from analysis import __version__, paths
 
-WIDTHS = (400, 1280)
+WIDTHS = (360, 400, 1280)
 
 PROBE = """<!doctype html><html><body style="margin:0">
 <iframe id="f" src="%(src)s" style="width:%(w)dpx;height:900px;border:0"></iframe>
@@ -492,3 +492,128 @@ def test_lookup_on_a_phone_shows_every_value_of_a_council_without_sideways_scrol
     assert r["boxSw"] <= r["boxCw"] + 1, r
     assert r["n"] == 12 and r["cells"] >= 7 and r["bad"] == [], r
     assert 0 <= r["link"] < r["summary"] < r["lookupTop"], r
+
+
+PROFILE_PROBE = """<!doctype html><html><body style="margin:0">
+<iframe id="f" src="%(src)s" style="width:%(w)dpx;height:900px;border:0"></iframe>
+<pre id="probe"></pre>
+<script>
+var FIVE = %(five)s;
+document.getElementById('f').addEventListener('load', function () {
+  var w = this.contentWindow, d = this.contentDocument, out = {};
+  var dets = Array.prototype.slice.call(d.querySelectorAll('details.csc-prof'));
+  var input = d.getElementById('csc-prof-q');
+  function shown() { return dets.filter(function (x) { return !x.hidden; }); }
+  function name(x) { return x.querySelector('summary').firstChild.textContent; }
+  /* 1. every council found by searching its name, opened by selecting it */
+  var notFound = [], notOpened = [];
+  dets.forEach(function (x) {
+    input.value = name(x); input.dispatchEvent(new Event('input'));
+    if (x.hidden) { notFound.push(name(x)); return; }
+    x.querySelector('summary').click();
+    if (!x.open || !x.querySelector('table.csc-values')) notOpened.push(name(x));
+    x.open = false;
+  });
+  out.n = dets.length; out.notFound = notFound; out.notOpened = notOpened;
+  out.search = {};
+  ['St Helens', 'Kensington & Chelsea', 'Hull'].forEach(function (q) {
+    input.value = q; input.dispatchEvent(new Event('input')); out.search[q] = shown().map(name); });
+  input.value = ''; input.dispatchEvent(new Event('input'));
+  /* 2. key-map codes: smallest size on screen (px) */
+  var key = d.querySelector('#fig-map-key svg'), ctm = key.getScreenCTM().a;
+  out.keyPx = Math.min.apply(null, Array.prototype.map.call(key.querySelectorAll('text'), function (t) {
+    return parseFloat(t.getAttribute('font-size')) * ctm; }));
+  out.nMaps = d.querySelectorAll('svg.csc-hexmap').length;
+  /* 3. every hexagon of the grade map opens its profile in one click, highlighted on every map */
+  var hexes = Array.prototype.slice.call(d.querySelectorAll('#fig-map-grade a[data-council]')), bad = [], i = 0;
+  out.nHex = hexes.length;
+  function values(id) {
+    var x = d.getElementById('council-' + id);
+    return Array.prototype.map.call(x.querySelectorAll('table.csc-values tbody tr'), function (r) {
+      return Array.prototype.map.call(r.cells, function (c) { return c.textContent; }); });
+  }
+  function five(k) {
+    if (k === FIVE.length) {
+      var lk = d.querySelector('#csc-lookup tbody a[href^="#council-"]');
+      var target = lk.getAttribute('href').slice(1);
+      w.addEventListener('hashchange', function h() {
+        w.removeEventListener('hashchange', h);
+        out.lookupOpens = d.getElementById(target).open;
+        out.scrollWidth = d.documentElement.scrollWidth; out.clientWidth = d.documentElement.clientWidth;
+        document.getElementById('probe').textContent = JSON.stringify(out);
+      });
+      lk.click();
+      return;
+    }
+    w.location.hash = 'council-' + FIVE[k];
+    setTimeout(function () { out.values = out.values || {}; out.values[FIVE[k]] = values(FIVE[k]); five(k + 1); }, 0);
+  }
+  function next() {
+    if (i === hexes.length) { out.badHex = bad; five(0); return; }
+    var a = hexes[i++], id = a.getAttribute('data-council');
+    w.addEventListener('hashchange', function h() {
+      w.removeEventListener('hashchange', h);
+      var x = d.getElementById('council-' + id), sel = d.querySelectorAll('a.csc-sel');
+      var ok = x && x.open && !x.hidden && x.querySelector('table.csc-values') && sel.length === out.nMaps &&
+        Array.prototype.every.call(sel, function (s) { return s.getAttribute('data-council') === id; });
+      if (!ok) bad.push(id);
+      setTimeout(next, 0);
+    });
+    a.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: w}));
+  }
+  w.location.hash = '';
+  setTimeout(next, 0);
+});
+</script></body></html>
+"""
+
+FIVE_COUNCILS = ("Leeds", "Birmingham", "Cornwall", "Kensington and Chelsea", "North Yorkshire")
+
+
+def _fmt_cell(v, digits: int, unit: str) -> str:
+    import math
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "\u2013"
+    s = f"{v:,.{digits}f}"
+    return "\u00a3" + s if unit == "£" else s
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_profile_reachable_by_search_hexagon_and_lookup(chromium, report_html, width, tmp_path):
+    """In the rendered report, at each width: every council's profile is found by searching its
+    name and opens when selected; every hexagon of the grade map opens its council's profile in
+    one click and highlights it on every map; the lookup's council link opens the profile; the
+    search finds exactly the expected councils for 'St Helens', 'Kensington & Chelsea' and
+    'Hull'; key-map codes measure at least 11 px; the page with a profile open does not scroll
+    sideways; five councils' values by year equal the committed panel."""
+    import pandas as pd
+    panel = pd.read_csv(paths.DERIVED / "la_year_panel.csv", dtype={"la_code": str})
+    last = panel[panel["year"] == panel["year"].max()]
+    gss = dict(zip(last["la_name"], last["gss_code"]))
+    wrapper = tmp_path / f"profiles-{width}.html"
+    wrapper.write_text(PROFILE_PROBE % {"src": report_html.resolve().as_uri(), "w": width,
+                                        "five": json.dumps([gss[n] for n in FIVE_COUNCILS])}, encoding="utf-8")
+    out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--hide-scrollbars", f"--window-size={width + 40},1000", "--virtual-time-budget=60000",
+                          "--dump-dom", wrapper.as_uri()], capture_output=True, text=True, timeout=300)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', out.stdout, flags=re.S)
+    assert m and m.group(1).strip(), f"no measurement from chromium: {out.stderr[-500:]}"
+    r = json.loads(html_lib.unescape(m.group(1)))
+    assert r["n"] == len(last) and r["notFound"] == [] and r["notOpened"] == []
+    assert r["search"] == {"St Helens": ["St. Helens"], "Kensington & Chelsea": ["Kensington and Chelsea"],
+                           "Hull": ["Kingston upon Hull, City of"]}
+    assert r["keyPx"] >= 11.0, r["keyPx"]
+    assert r["nMaps"] >= 5 and r["nHex"] == len(last)
+    assert r["badHex"] == []
+    assert r["lookupOpens"] is True
+    assert r["scrollWidth"] <= r["clientWidth"], (r["scrollWidth"], r["clientWidth"])
+    cols = [("caseload", 1, ""), ("vacancy_rate", 1, "%"), ("agency_rate", 1, "%"), ("turnover_rate", 1, "%"),
+            ("spend_total_pc", 0, "£")]
+    for name in FIVE_COUNCILS:
+        rows = panel[panel["la_name"] == name].set_index("year")
+        got = r["values"][gss[name]]
+        assert [int(g[0]) for g in got] == list(range(2015, int(panel["year"].max()) + 1))
+        for g in got:
+            y = int(g[0])
+            want = [_fmt_cell(float(rows.loc[y, c]) if y in rows.index else None, d, u) for c, d, u in cols]
+            assert g[1:] == want, (name, y)

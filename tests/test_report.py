@@ -65,7 +65,10 @@ def test_html_is_self_contained(rendered):
     external = re.findall(r"<(?:img|script|link|iframe|source|video|audio)\b[^>]*?(?:src|href)=\"(https?:)?//", html)
     assert not external, external
     assert "@import" not in html and "url(http" not in html
-    assert html.count("data:image/png;base64") == len(_source_labels("fig"))
+    # every figure is an embedded PNG, except the hex maps: inline SVG (a link per hexagon)
+    n_svg = html.count('<svg class="csc-hexmap"')
+    assert n_svg == len([f for f in _source_labels("fig") if f.startswith("fig-map-")]) >= 5
+    assert html.count("data:image/png;base64") + n_svg == len(_source_labels("fig"))
 
 
 def test_figure_and_table_counts_match_sources(rendered, pdf_text):
@@ -138,10 +141,14 @@ def test_html_numbers_equal_pdf_numbers(rendered, pdf_text):
 def test_every_figure_has_alt_text(rendered):
     html = rendered[0].read_text(encoding="utf-8")
     imgs = re.findall(r"<img\b[^>]*>", html)
-    assert len(imgs) == len(_source_labels("fig"))
+    svgs = re.findall(r'<svg class="csc-hexmap"[^>]*>', html)  # the hex maps: inline SVG, named by aria-label
+    assert len(imgs) + len(svgs) == len(_source_labels("fig"))
     for img in imgs:
         alt = re.search(r'\salt="([^"]+)"', img)
         assert alt and len(alt.group(1)) > 30 and not alt.group(1).startswith("Figure"), img[:200]
+    for svg in svgs:
+        alt = re.search(r'\saria-label="([^"]+)"', svg)
+        assert alt and alt.group(1).startswith("Hex map") and len(alt.group(1)) > 30, svg[:200]
 
 
 def test_citations_and_bibliography(rendered):
@@ -264,7 +271,8 @@ def _layout(html_path: Path, width: int, tmp_path: Path) -> str:
         "</iframe><script>document.getElementById('f').onload = function () {"
         " var d = this.contentDocument, w = d.documentElement, wide = [];"
         " d.querySelectorAll('body *').forEach(function (e) { var r = e.getBoundingClientRect();"
-        "  if (r.right > w.clientWidth + 1 && !e.closest('table') && wide.length < 5) wide.push(e.tagName); });"
+        "  if (r.right > w.clientWidth + 1 && !e.closest('table') && !e.closest('.csc-mapscroll') && wide.length < 5)"
+        " wide.push(e.tagName); });"
         " document.title = 'SW=' + w.scrollWidth + ';CW=' + w.clientWidth + ';' + wide.join(','); };"
         "</script></body></html>")
     out = subprocess.run([shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
@@ -276,7 +284,7 @@ def _layout(html_path: Path, width: int, tmp_path: Path) -> str:
 @pytest.mark.skipif(not shutil.which("chromium"), reason="headless chromium not installed")
 @pytest.mark.parametrize("width", [400, 1280])
 def test_html_never_scrolls_sideways(rendered, tmp_path, width):
-    """At 400 px only a table's own box may scroll; the page never does (tables are display:block
+    """At 400 px only a table's own box (or the key map's) may scroll; the page never does (tables are display:block
     with overflow-x:auto; long URLs, hashes and code wrap)."""
     title = _layout(rendered[0], width, tmp_path)
     sw, cw, wide = re.fullmatch(r"SW=(\d+);CW=(\d+);(.*)", title).groups()

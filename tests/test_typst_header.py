@@ -108,14 +108,17 @@ def test_a_tall_figure_is_scaled_to_half_a_page(tmp_path):
     assert _image_heights_cm(tmp_path, body, old)[0] > 20
 
 
-def test_hex_maps_are_half_width_in_the_pdf_and_their_own_width_in_html():
-    """Two hex maps fit on a PDF page: each carries width="50%", a figure attribute Quarto and
-    pandoc both write into typst; the stylesheet gives the HTML image back its own width."""
+def test_hex_maps_are_full_width_in_the_pdf_and_inline_svg_in_html():
+    """Each PDF map carries width="100%" (a figure attribute Quarto and pandoc both write into
+    typst), so its legend prints at 8 pt or more; in HTML the same label is a figure div holding
+    the inline SVG map (maps_svg.py)."""
     maps_md = (paths.ROOT / "report" / "outputs" / "maps.md").read_text(encoding="utf-8")
     blocks = re.findall(r"\{#fig-map-[^}]*\}", maps_md)
-    data_maps = [b for b in blocks if not b.startswith("{#fig-map-key ")]
-    assert len(data_maps) >= 4 and all('.hexmap' in b and 'width="50%"' in b for b in data_maps), blocks
-    # the one exception: the key map (a code in every hexagon) is full width, first of the maps
-    assert blocks[0].startswith('{#fig-map-key .hexmap .hexmap-key width="100%"'), blocks[0]
+    pdf_maps = [b for b in blocks if ".hexmap-svg" not in b]
+    data_maps = [b for b in pdf_maps if not b.startswith("{#fig-map-key ")]
+    assert len(data_maps) >= 4 and all('.hexmap' in b and 'width="100%"' in b for b in data_maps), blocks
+    assert pdf_maps[0].startswith('{#fig-map-key .hexmap .hexmap-key width="100%"'), pdf_maps[0]
+    svg_maps = [b for b in blocks if ".hexmap-svg" in b]
+    assert [b.split()[0] for b in svg_maps] == [b.split()[0] for b in pdf_maps]
     css = (paths.ROOT / "report" / "style.css").read_text(encoding="utf-8")
     assert re.search(r"img\.hexmap[^{]*\{[^}]*width:\s*auto\s*!important", css)

@@ -15,7 +15,7 @@ import yaml
 
 from .. import fileio, paths
 from ..derived import load_derived
-from . import downloads, figures, figures_keyfindings, figures_reverse, lookup, maps, prose, tables, tables_forward, tables_multiverse, tables_reverse
+from . import downloads, figures, figures_keyfindings, figures_reverse, lookup, maps, profiles, prose, tables, tables_forward, tables_multiverse, tables_reverse
 from . import tables_dynamic
 from .buildinfo import VARIABLES, refresh, write_variables
 from .common import FIGURES, OUT, TABLES, load_results
@@ -129,6 +129,7 @@ def _build_rest(panel, insp, results, curve, dictionary, here_figs, made: dict[s
     (OUT / "maps.md").write_text(maps.maps_markdown(map_specs), encoding="utf-8")
     made.update({s.name: "analysis/outputs/maps.py::build_maps" for s in map_specs})
     made.update(lookup.write_lookup(panel, insp))
+    profiles.write_profiles(panel, insp)  # Appendix H (not a numbered figure or table)
     v = variables(panel, insp, results)
     v["alt"] = figures.alt_texts(panel, results, curve)
     v["alt"]["fig_reverse_event"] = figures_reverse.alt_reverse_event(results)
@@ -215,10 +216,10 @@ def report_labels() -> tuple[list[str], set[str]]:
 
     A label inside format-specific content (e.g. the PDF-only lookup table) exists in one format
     only, so it is listed by name, not cross-referenced."""
+    from ..render.lite import select_format  # nested format divs (an HTML and a PDF map per label)
     text = report_text()
-    one_format = re.compile(r"^::: \{\.content-(?:visible|hidden)[^}]*\}\n.*?^:::$", re.S | re.M)
     order = list(dict.fromkeys(LABEL_RE.findall(text)))
-    return order, set(LABEL_RE.findall(one_format.sub("", text)))
+    return order, set(LABEL_RE.findall(select_format(text, "html"))) & set(LABEL_RE.findall(select_format(text, "typst")))
 
 
 def main(argv: list[str] | None = None) -> int:

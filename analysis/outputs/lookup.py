@@ -132,7 +132,7 @@ def lookup_frame(panel: pd.DataFrame, inspections: pd.DataFrame, neighbours: pd.
     inspection under the ungraded 2026 framework, if any.
     """
     last = int(panel["year"].max())
-    alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region"]].set_index("la_code")
+    alive = panel.loc[panel["year"] == last, ["la_code", "la_name", "region", "gss_code"]].set_index("la_code")
     flags = panel.loc[panel["year"] == last, ["la_code", "small_la", "joint_return"]].set_index("la_code")
     out = alive.join(flags.astype(bool))
     out.insert(1, "map_code", latest_codes(panel).reindex(out.index))
@@ -384,10 +384,11 @@ def search_text(*parts: str) -> str:
     return " |".join(search_key(p) for p in parts if isinstance(p, str) and p)
 
 
-def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "", label: str = "") -> str:
+def _cell(text: str, sort, sub: str | list[str] = "", header: bool = False, cls: str = "", label: str = "",
+          href: str = "") -> str:
     sort_s = "" if sort is None or (isinstance(sort, float) and np.isnan(sort)) else str(sort)
     subs = [sub] if isinstance(sub, str) else sub
-    inner = html_text(text) + "".join(f"<small>{html_text(x)}</small>" for x in subs if x)
+    inner = (f'<a href="{html_attr(href)}">{html_text(text)}</a>' if href else html_text(text)) + "".join(f"<small>{html_text(x)}</small>" for x in subs if x)
     tag = 'th scope="row"' if header else "td"
     klass = f' class="{cls}"' if cls else ""
     # data-label: the column name, shown above the value when a phone stacks each row as a card
@@ -423,8 +424,9 @@ def lookup_html(frame: pd.DataFrame, measures: dict[str, tuple[str, str, str, in
     for r in frame.itertuples(index=False):
         rd = r._asdict()
         graded = isinstance(rd["grade"], str)
+        # the council's name opens its profile (profiles_html.py: one <details id="council-GSS"> each)
         cells = [_cell(rd["la_name"] + _flags(rd), rd["la_name"], [rd["region"], f"{MAP_LABEL} {rd['map_code']}"],
-                       header=True),
+                       header=True, href=f"#council-{rd['gss_code']}"),
                  _cell(_grade_text(rd), GRADE_RANK.get(rd["grade"]) if graded else None,
                        _ungraded_text(rd), cls="csc-text", label="Grade")]
         for m, (_, _, unit, digits) in measures.items():

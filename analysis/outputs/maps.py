@@ -14,7 +14,7 @@ referenced.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,6 +24,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.patches import Patch, RegularPolygon
 
 from .. import paths
+from . import maps_svg
 from .figures import phone_theme, save_checked
 from .escape import md_attr
 from .palette import DIVERGING_CMAP, GRADE_COLOURS, GRADE_ORDER, MISSING_COLOUR, SEQUENTIAL_CMAP
@@ -206,7 +207,7 @@ KEY_COLOURS = 32
 
 def _figure(title: str):
     phone_theme()
-    fig, ax = plt.subplots(figsize=(5.0, 6.0))
+    fig, ax = plt.subplots(figsize=(6.0, 5.9))
     ax.set_title(title)
     return fig, ax
 
@@ -224,35 +225,68 @@ def map_grades(key: pd.DataFrame, grades: pd.Series, name: str = "fig-map-grade"
     return save_checked(fig, name, colours=KEY_COLOURS)
 
 
-def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, name: str,
-               diverging: bool = False):
-    """Hex map of a continuous measure (viridis; PuOr centred on zero for a change)."""
-    fig, ax = _figure(title)
-    v = values.reindex(key["la_code"]).astype(float)
-    finite = v.dropna()
-    if finite.empty:
-        plt.close(fig)
-        raise ValueError(f"{name}: no values to map")
+def value_colours(values: pd.Series, diverging: bool = False):
+    """(hex colour by la_code of the finite values, norm, cmap): viridis, or PuOr centred on zero."""
+    finite = values.dropna().astype(float)
     if diverging:
         lim = float(np.nanmax(np.abs(finite))) or 1.0
         norm, cmap = TwoSlopeNorm(0.0, -lim, lim), plt.get_cmap(DIVERGING_CMAP)
     else:
         norm, cmap = Normalize(float(finite.min()), float(finite.max())), plt.get_cmap(SEQUENTIAL_CMAP)
     colours = finite.map(lambda x: "#%02x%02x%02x" % tuple(int(round(255 * c)) for c in cmap(norm(x))[:3]))
+    return colours, norm, cmap
+
+
+#: printed size (points) of the labels naming the lowest and highest council on a PDF map
+EXTREME_PT = 9.5
+
+
+def label_extremes(ax, key: pd.DataFrame, v: pd.Series, names: pd.Series, fmt) -> str:
+    """Mark the highest and lowest council on the map: a black outline and the letter H or L in
+    its hexagon (black or white, whichever contrasts with the fill); return the line naming them
+    ('H highest: Havering (41.7%) · L lowest: ...'), printed under the colour bar."""
+    centres = hex_centres(key)
+    finite = v.dropna()
+    parts = []
+    for letter, word, la in (("H", "highest", finite.idxmax()), ("L", "lowest", finite.idxmin())):
+        x, y = centres.loc[la]
+        ax.add_patch(RegularPolygon((x, y), numVertices=6, radius=1 / SQRT3 * 0.96, orientation=0,
+                                    facecolor="none", edgecolor="#000000", linewidth=1.6, zorder=3))
+        fill = ax.collections[-1].get_facecolors()[list(centres.index).index(la)]
+        light = 0.2126 * fill[0] + 0.7152 * fill[1] + 0.0722 * fill[2] > 0.45
+        ax.text(x, y, letter, ha="center", va="center", fontsize=EXTREME_PT, fontweight="bold",
+                color="#000000" if light else "#ffffff", zorder=4)
+        parts.append(f"{letter} {word}: {names.get(la, la)} ({fmt(finite[la])})")
+    return " · ".join(parts)
+
+
+def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, name: str,
+               diverging: bool = False, names: pd.Series | None = None, fmt=None):
+    """Hex map of a continuous measure (viridis; PuOr centred on zero for a change); with
+    ``names`` and ``fmt`` the lowest and highest councils are named on the map."""
+    fig, ax = _figure(title)
+    v = values.reindex(key["la_code"]).astype(float)
+    finite = v.dropna()
+    if finite.empty:
+        plt.close(fig)
+        raise ValueError(f"{name}: no values to map")
+    colours, norm, cmap = value_colours(v, diverging)
     draw_hexes(ax, key, colours)
+    extremes = label_extremes(ax, key, v, names, fmt) if names is not None and fmt is not None else ""
     sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     cb = fig.colorbar(sm, ax=ax, orientation="horizontal", fraction=0.045, pad=0.02, shrink=0.8)
     n_missing = int(v.isna().sum())
-    cb.set_label(label + (f"; grey: no data or small LA ({n_missing})" if n_missing else ""))
+    cb.set_label(label + (f"; grey: no data or small LA ({n_missing})" if n_missing else "")
+                 + (f"\n{extremes}" if extremes else ""))
     fig.tight_layout()
     return save_checked(fig, name)
 
 
-#: printed width of a hex map, of the text width: two maps and their captions fit on a PDF page.
+#: printed width of a hex map, of the text width: full width, so legends print at 8 pt or more.
 #: A figure attribute both engines honour (pandoc and Quarto write ``image(.., width: 50%)`` in
 #: typst); in HTML ``report/style.css`` lets ``img.hexmap`` take its own width (no larger than
 #: the screen), so the maps stay full width on a phone.
-PDF_WIDTH = "50%"
+PDF_WIDTH = "100%"
 #: the key map is printed full text width so that its codes can be read on paper
 KEY_WIDTH = "100%"
 
@@ -268,6 +302,8 @@ class MapSpec:
     width: str = PDF_WIDTH
     #: extra class ("hexmap-key": ``report/style.css`` lets the key grow wider on a desktop)
     extra_class: str = ""
+    #: the HTML version: inline SVG map (a link and a title per hexagon) and its legend
+    html: str = ""
 
 
 def _range_alt(what: str, v: pd.Series, names: pd.Series, unit: str, digits: int = 1) -> str:
@@ -278,22 +314,54 @@ def _range_alt(what: str, v: pd.Series, names: pd.Series, unit: str, digits: int
             f"{names.get(lo, lo)}, highest {f(v[hi])} in {names.get(hi, hi)}")
 
 
+def _fmt_value(unit: str, digits: int = 1):
+    """Formatter of one map's values: '£1,328', '14.3%', '15.3', '+2.1 pp'."""
+    if unit == "£":
+        return lambda x: f"£{x:,.0f}"
+    if unit == " pp":
+        return lambda x: f"{x:+,.{digits}f} pp".replace("-", "−")
+    return lambda x: f"{x:,.{digits}f}{unit}"
+
+
+def _svg_values(name: str, key: pd.DataFrame, v: pd.Series, names: pd.Series, gss: pd.Series, codes: pd.Series,
+                what: str, fmt, label: str, diverging: bool = False) -> str:
+    """The HTML map of a continuous measure: hexagons coloured as the PNG, titles, legend."""
+    centres = hex_centres(key)
+    v = v.reindex(centres.index).astype(float)
+    colours, norm, cmap = value_colours(v, diverging)
+    fills = {la: colours.get(la, MISSING_COLOUR) for la in centres.index}
+    titles = {la: f"{names.get(la, la)} ({codes.get(la, '')}): {what} "
+                  + (fmt(v[la]) if pd.notna(v[la]) else "no data") for la in centres.index}
+    finite = v.dropna()
+    lo, hi = finite.idxmin(), finite.idxmax()
+    legend = maps_svg.continuous_legend(cmap, norm, label, (str(names.get(lo, lo)), fmt(finite[lo])),
+                                        (str(names.get(hi, hi)), fmt(finite[hi])), int(v.isna().sum()), MISSING_COLOUR)
+    svg = maps_svg.svg_hexmap(name, centres, fills, titles, gss.to_dict(), label=f"{what}: select a council to open its profile")
+    return maps_svg.figure_html(svg, legend)
+
+
 def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame | None = None) -> list[MapSpec]:
-    """Draw every map the data allow; return their specs (name, caption, alt text)."""
+    """Draw every map the data allow; return their specs (name, caption, alt text, HTML map)."""
     key = load_hex_key() if key is None else key
     last = int(panel["year"].max())
     names = panel.loc[panel["year"] == last].set_index("la_code")["la_name"]
+    gss = panel.loc[panel["year"] == last].set_index("la_code")["gss_code"]
+    centres = hex_centres(key)
     specs: list[MapSpec] = []
 
     codes = latest_codes(panel)
     map_key(key, codes)
+    key_svg = maps_svg.svg_hexmap(
+        "fig-map-key", centres, {la: KEY_FILL for la in centres.index},
+        {la: f"{names.get(la, la)} ({codes[la]})" for la in centres.index}, gss.to_dict(),
+        labels=codes.to_dict(), label="Key map: each council's three-letter code; select a council to open its profile")
     specs.append(MapSpec(
         "fig-map-key",
         "Key to the maps: each council's hexagon with its three-letter map code. The council lookup "
         "(Appendix E) gives the code beside each council's name.",
         f"Hex map key of {len(key)} councils, each hexagon labelled with its three-letter map code; "
         "the council lookup in Appendix E lists the code beside each name.",
-        width=KEY_WIDTH, extra_class="hexmap-key"))
+        width=KEY_WIDTH, extra_class="hexmap-key", html=maps_svg.figure_html(key_svg, "", key=True)))
 
     grades = latest_grades(inspections).reindex(key["la_code"])["grade_label"]
     map_grades(key, grades)
@@ -303,44 +371,81 @@ def build_maps(panel: pd.DataFrame, inspections: pd.DataFrame, key: pd.DataFrame
            + f", {int(grades.isna().sum())} without a graded inspection")
     if grades.isna().sum() == 0:
         alt = alt.rsplit(",", 1)[0]
-    specs.append(MapSpec("fig-map-grade", "Latest Ofsted overall effectiveness grade of each council.", alt + "."))
+    g_fill = {la: GRADE_COLOURS.get(grades.get(la), MISSING_COLOUR) if isinstance(grades.get(la), str)
+              else MISSING_COLOUR for la in centres.index}
+    g_title = {la: f"{names.get(la, la)} ({codes.get(la, '')}): latest Ofsted grade "
+               + (grades[la] if isinstance(grades.get(la), str) else "none") for la in centres.index}
+    items = [(GRADE_COLOURS[g], f"{g} ({int(counts.get(g, 0))})") for g in GRADE_ORDER]
+    if grades.isna().any():
+        items.append((MISSING_COLOUR, f"no graded inspection ({int(grades.isna().sum())})"))
+    grade_html = maps_svg.figure_html(
+        maps_svg.svg_hexmap("fig-map-grade", centres, g_fill, g_title, gss.to_dict(),
+                            label="Latest Ofsted grade: select a council to open its profile"),
+        maps_svg.swatch_legend(items))
+    specs.append(MapSpec("fig-map-grade", "Latest Ofsted overall effectiveness grade of each council.", alt + ".",
+                         html=grade_html))
 
     for col, title, unit, label in (("agency_rate", "Agency worker rate", "%", "agency rate (%)"),
                                     ("caseload", "Caseload", "", "cases per FTE")):
         v, year = latest_values(panel, col)
         name = f"fig-map-{col.replace('_', '-')}"
-        map_values(key, v, f"{title}, {year}", label, name)
+        fmt = _fmt_value(unit)
+        map_values(key, v, f"{title}, {year}", label, name, names=names, fmt=fmt)
         specs.append(MapSpec(name, f"{title} of each council, census {year}; grey: no data, or fewer than 2,000 children.",
-                             _range_alt(f"{title.lower()} {year}", v.reindex(key["la_code"]), names, unit) + "."))
+                             _range_alt(f"{title.lower()} {year}", v.reindex(key["la_code"]), names, unit) + ".",
+                             html=_svg_values(name, key, v, names, gss, codes, f"{title.lower()} {year}", fmt,
+                                              f"{title}, {year}: {label}")))
 
     if "spend_total_pc" in panel.columns:
         v, year = latest_values(panel, "spend_total_pc")
+        fmt = _fmt_value("£")
         map_values(key, v, f"Spending per child, {year - 1}-{str(year)[2:]}", "£ per child aged 0-17",
-                   "fig-map-spend")
+                   "fig-map-spend", names=names, fmt=fmt)
         specs.append(MapSpec("fig-map-spend",
                              f"Gross children's services spending (section 251 outturn) per child aged 0-17, "
                              f"financial year ending March {year}; grey: no data, or fewer than 2,000 children.",
-                             _range_alt(f"spending per child {year}", v.reindex(key["la_code"]), names, "£") + "."))
+                             _range_alt(f"spending per child {year}", v.reindex(key["la_code"]), names, "£") + ".",
+                             html=_svg_values("fig-map-spend", key, v, names, gss, codes,
+                                              f"spending per child {year - 1}-{str(year)[2:]}", fmt,
+                                              f"Spending per child, {year - 1}-{str(year)[2:]}: £ per child aged 0-17, cash terms")))
 
     ch, year = change_since(panel, "agency_rate")
+    fmt = _fmt_value(" pp")
     map_values(key, ch, f"Change in agency rate, {BASE_YEAR}-{year}", "percentage points",
-               "fig-map-agency-change", diverging=True)
+               "fig-map-agency-change", diverging=True, names=names, fmt=fmt)
     c = ch.reindex(key["la_code"]).dropna()
     alt = (_range_alt(f"change in agency rate {BASE_YEAR} to {year} in percentage points", c, names, " pp")
            + f"; {int((c > 0).sum())} councils rose, {int((c < 0).sum())} fell and {int((c == 0).sum())} "
            "did not change.")
     specs.append(MapSpec("fig-map-agency-change",
                          f"Change in agency worker rate from {BASE_YEAR} to {year} (percentage points); grey: "
-                         f"council not in both years, or fewer than 2,000 children.", alt))
-    return specs
+                         f"council not in both years, or fewer than 2,000 children.", alt,
+                         html=_svg_values("fig-map-agency-change", key, ch, names, gss, codes,
+                                          f"change in agency rate {BASE_YEAR}-{year}", fmt,
+                                          f"Change in agency rate, {BASE_YEAR}-{year}: percentage points", diverging=True)))
+    # the SVG's accessible name starts with the map's alt text (as the PNG's alt in the PDF)
+    return [replace(s, html=s.html.replace('aria-label="', f'aria-label="{maps_svg.escape_html(s.alt)} ', 1))
+            for s in specs]
 
 
 def maps_markdown(specs: list[MapSpec]) -> str:
     """Figure blocks for the report, after one sentence crediting the hex layout (once for the
-    whole group, not in every caption or image); alt text goes through :func:`escape.md_attr`."""
-    blocks = [f"{ATTRIBUTION}, for all maps below.\n"] if specs else []
+    whole group, not in every caption or image); alt text goes through :func:`escape.md_attr`.
+
+    HTML: each map is a figure div holding the inline SVG (:mod:`maps_svg`), the stylesheet once
+    before the first; PDF: the PNG at :data:`PDF_WIDTH` of the text width."""
+    blocks = [f"{ATTRIBUTION}, for all maps below. In the HTML version, hover over or tap a hexagon to see "
+              "the council and its value; select it to open the council's profile.\n"] if specs else []
+    if any(s.html for s in specs):
+        blocks.append(f'::: {{.content-visible when-format="html"}}\n```{{=html}}\n<style>{maps_svg.CSS}</style>\n```\n:::\n')
     for s in specs:
         alt = md_attr(s.alt)
-        blocks.append(f"![{s.caption}](outputs/figures/{s.name}.png)"
-                      f"{{#{s.name} .hexmap{' .' + s.extra_class if s.extra_class else ''} width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
+        png = (f"![{s.caption}](outputs/figures/{s.name}.png)"
+               f"{{#{s.name} .hexmap{' .' + s.extra_class if s.extra_class else ''} width=\"{s.width}\" fig-alt=\"{alt}\"}}\n")
+        if not s.html:
+            blocks.append(png)
+            continue
+        blocks.append(f'::: {{.content-visible when-format="html"}}\n::: {{#{s.name} .hexmap-svg}}\n'
+                      f"```{{=html}}\n{s.html}\n```\n\n{s.caption}\n:::\n:::\n\n"
+                      f'::: {{.content-visible when-format="typst"}}\n{png}:::\n')
     return "\n".join(blocks)
