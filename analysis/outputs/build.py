@@ -171,7 +171,10 @@ def table_notes(results: dict, panel: pd.DataFrame) -> dict[str, str]:
     sample sizes differ, the tests that are not interval estimates. Escaped (data are text)."""
     notes = {**tables.panel_notes(results, panel),
              "tbl_fwd_magnitudes": tables_forward.note_fwd_magnitudes(results),
-             "tbl_fwd_cre": tables_forward.note_fwd_cre(results)}
+             "tbl_fwd_cre": tables_forward.note_fwd_cre(results),
+             "tbl_fwd_primary": tables_forward.note_fwd_primary(results),
+             "tbl_dyn_ame": tables_dynamic.note_dyn_ame(results),
+             "tbl_dyn_webb": tables_dynamic.note_dyn_webb(results)}
     return {k: tables.escape_md(f"Note: {n}") for k, n in notes.items() if n}
 
 

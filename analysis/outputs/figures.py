@@ -166,7 +166,8 @@ def fig_panel_coefficients(results: dict):
     """Standardised coefficients (per SD) of the five pressure measures on the grade, by estimator."""
     phone_theme()
     d = _panel_coef_table(results)
-    fig, ax = plt.subplots(figsize=(5.0, 6.4))
+    # wide and short: it shares its page with the panel tables in the PDF (page-fill rule)
+    fig, ax = plt.subplots(figsize=(5.8, 3.7))
     terms = list(MEASURE_LABELS)
     styles = estimator_styles(len(PANEL_ESTIMATORS))  # estimator palette + markers, not grade colours
     for i, (est, (color, mk)) in enumerate(zip(PANEL_ESTIMATORS.values(), styles)):
@@ -179,8 +180,8 @@ def fig_panel_coefficients(results: dict):
     ax.invert_yaxis()
     ax.set_xlabel("Change in grade (1 Outstanding to 4 Inadequate)\nper SD of the measure, 95% CI")
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, frameon=False, loc="lower center", ncol=2, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(handles, labels, frameon=False, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     return save_checked(fig, "fig-panel-coefs")
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from . import tables
 from .common import fmt, fmt_p, interval
+from .formats import sample_note
 
 TERMS = ["caseload", "vacancy_rate", "agency_rate", "turnover_rate"]
 SHORT = {"caseload": "Caseload (+2)", "vacancy_rate": "Vacancy (+5 pp)", "agency_rate": "Agency use (+5 pp)",
@@ -42,7 +43,8 @@ def tbl_dyn_family(results: dict) -> str:
         models.setdefault(f"{v['label']} ({v['group']})", {})[term] = v
     rows = [[label, *[("–" if t not in by else f"{fmt_p(by[t]['p_value'])} ({fmt_p(by[t]['p_holm_all'])})")
                       for t in TERMS]] for label, by in models.items()]
-    return tables.md(pd.DataFrame(rows, columns=["Model", *[SHORT[t] for t in TERMS]]))
+    # p-values only: the column names the measure, not its change in pp
+    return tables.md(pd.DataFrame(rows, columns=["Model", *[f"{SHORT[t].split(' (')[0]}: p (Holm p)" for t in TERMS]]))
 
 
 def tbl_dyn_webb(results: dict) -> str:
@@ -50,3 +52,22 @@ def tbl_dyn_webb(results: dict) -> str:
     diff = results["replication_like_for_like"]["webb_2022"]["differences"]
     return tables.md(pd.DataFrame([[d["aspect"].capitalize(), d["theirs"], d["ours"]] for d in diff],
                                   columns=["", "Webb et al. (2022)", "This report"]), align="lll")
+
+
+def note_dyn_ame(results: dict) -> str:
+    """Why the dynamic models have fewer inspections than the sub-judgement logits."""
+    dc = results["dynamic_cre"]["models"]
+    sj = results["subjudgements"]["outcomes"]
+    counts = {"the dynamic models": dc["good_or_better"]["nobs"], "the logits": sj["overall"]["nobs"]}
+    return sample_note(counts, {"the dynamic models": "they model re-inspections only: each council's first "
+                                "inspection in the data is its initial condition, not an observation"}, "inspections")
+
+
+def note_dyn_webb(results: dict) -> str:
+    """Why this report's like-for-like sample is smaller than Webb et al.'s."""
+    w = results["replication_like_for_like"]["webb_2022"]
+    pub, ours = w["published"], w["closest"]
+    return (f"Webb et al.'s {pub['nobs']:,} inspections span {pub['years'][0]}-{pub['years'][1]} and every "
+            f"framework; the closest design here uses {ours['nobs']:,}: the inspection table starts with the "
+            f"single inspection framework, and {w['n_dropped_no_spending']:,} inspections have no spending "
+            "outturn for the year before fieldwork.")

@@ -71,7 +71,7 @@ def tbl_fwd_primary(results: dict) -> str:
     for t in pr["term_order"]:
         p = pr["terms"][t]
         s17 = pr["sensitivities"]["census_2017_plus"]["terms"][t]
-        rows.append([f"{SHORT[t]}: {p['change']}",
+        rows.append([change_label(SHORT[t], p["change"]),
                      _cell(fam["ordered_logit"]["variants"]["all"][t]),
                      _cell(fam["logit"]["variants"]["all"][t]),
                      _ci(p["ame_pp"], p["ci_low"], p["ci_high"], 1, p["p_value"]), fmt_p(p["p_holm"]),
@@ -104,8 +104,9 @@ def _variants_table(results: dict, families: tuple[str, ...]) -> str:
                 row = fam[name]["variants"][k]
                 cells.append(_cell(row.get(t, row), digits))
             rows.append([f"{k.capitalize()} ({nb['n']})", SHORT[t], *cells])
-    return tables.md(pd.DataFrame(rows, columns=["Sample, controls (N)", "Measure",
-                                                 *[FAMILY_LABELS[f] for f in families]]), "ll" + "r" * len(families))
+    # the sample label printed once, as a heading row over its measures
+    return tables.md(pd.DataFrame(grouped(rows), columns=["Sample, controls (N) / measure",
+                                                          *[FAMILY_LABELS[f] for f in families]]), "l" + "r" * len(families))
 
 
 def tbl_fwd_variants(results: dict) -> str:
@@ -121,23 +122,27 @@ def tbl_fwd_variants_within(results: dict) -> str:
 
 def tbl_fwd_checks(results: dict) -> str:
     """Proportional-odds tests of the ordered logit and the strict-exogeneity (lead) test of the
-    LA fixed-effects model."""
+    LA fixed-effects model: test statistics and interval estimates in separate columns (a χ² is
+    not an interval estimate)."""
     po, lead = results["forward"]["proportional_odds"], results["forward"]["lead_test"]["good_or_better"]
     lr, br = po["lr_partial_po"], po["brant"]
-    rows = [["Proportional odds: likelihood ratio against partial proportional odds (workforce slopes free)",
-             f"χ² = {fmt(lr['statistic'], 1)}, df = {lr['df']}", fmt_p(lr["p_value"])],
-            ["Proportional odds: Brant, all covariates", f"χ² = {fmt(br['omnibus']['statistic'], 1)}, df = {br['omnibus']['df']}",
-             fmt_p(br["omnibus"]["p_value"])]]
+
+    def chi2(t: dict) -> str:
+        return f"{fmt(t['statistic'], 1)} ({t['df']})"
+
+    rows = [["Proportional odds: likelihood ratio against threshold-specific workforce slopes",
+             chi2(lr), "", fmt_p(lr["p_value"])],
+            ["Proportional odds: Brant, all covariates", chi2(br["omnibus"]), "", fmt_p(br["omnibus"]["p_value"])]]
     for t in WORKFORCE:
         b = br["by_term"][t]
-        rows.append([f"Brant: {MEASURE_LABELS[t]}", f"χ² = {fmt(b['statistic'], 1)}, df = {b['df']}", fmt_p(b["p_value"])])
+        rows.append([f"Brant: {MEASURE_LABELS[t]}", chi2(b), "", fmt_p(b["p_value"])])
     for t in WORKFORCE:
         r = lead["per_change_pp"][t]
         rows.append([f"Lead test (FE, Good+): next inspection's {SHORT[t].lower()}, pp per {lead_change(results, t)}",
-                     _ci(r["estimate"], r["ci_low"], r["ci_high"], 1), fmt_p(r["p_value"])])
+                     "", _ci(r["estimate"], r["ci_low"], r["ci_high"], 1), fmt_p(r["p_value"])])
     w = lead["joint_wald"]
-    rows.append(["Lead test: all four leads jointly", f"χ² = {fmt(w['statistic'], 1)}, df = {w['df']}", fmt_p(w["p_value"])])
-    return tables.md(pd.DataFrame(rows, columns=["Test", "Statistic / estimate [95% CI]", "p"]), "lrr")
+    rows.append(["Lead test: all four leads jointly", chi2(w), "", fmt_p(w["p_value"])])
+    return tables.md(pd.DataFrame(rows, columns=["Test", "χ² (df)", "Estimate [95% CI]", "p"]), "lrrr")
 
 
 def lead_change(results: dict, term: str) -> str:
@@ -242,6 +247,26 @@ def tbl_fwd_cre(results: dict) -> str:
     return tables.md(pd.DataFrame(rows, columns=[
         "Measure (per unit)", "Good or better, pp: within LA [95% CI]", "Good or better, pp: between LAs [95% CI]",
         "Grade points: within LA [95% CI]", "Grade points: between LAs [95% CI]"]))
+
+
+def note_fwd_primary(results: dict) -> str:
+    """Why the census-2017+ columns of the primary table have fewer inspections, and why the
+    primary's census-2017+ logit has fewer than the ordered logit's (cells that predict the
+    outcome perfectly are left out of a logit)."""
+    pr = results["primary"]
+    fam = results["forward"]["variants"]["families"]
+    s17 = pr["sensitivities"]["census_2017_plus"]
+    n_ol17 = fam["ordered_logit"]["variants"]["census 2017+"]["caseload"]["n"]
+    n_sep = n_ol17 - s17["n"]  # same rows as the ordered logit's, less the perfectly predicted cells
+    worker = "it keeps only inspections whose every measure comes from a worker-level census (2017 and later)"
+    counts = {"the full-sample columns": pr["n"], "the primary design on census 2017+": s17["n"],
+              "the ordered logit on census 2017+": n_ol17}
+    reasons = {"the ordered logit on census 2017+": worker,
+               "the primary design on census 2017+": worker + (
+                   f", and the logit also leaves out the {n_sep} inspections of a cell (an inspection type or period) "
+                   "whose outcome is the same for all, which a logit predicts perfectly"
+                   if n_sep > 0 else "")}
+    return sample_note(counts, reasons, "inspections")
 
 
 def note_fwd_cre(results: dict) -> str:
