@@ -109,11 +109,35 @@ def test_raw_html_tables_opt_out_of_quarto_table_processing(generated):
     assert any(rules.TABLE_TAG_RE.search(p.read_text()) for p in generated), "no raw table found: rule ran on nothing"
 
 
+def _div_stack_at_raw_blocks(text: str) -> list[tuple[str, str]]:
+    """(attributes of the enclosing divs, the raw block's content) for each ```{=html} block."""
+    out, stack, block = [], [], None
+    for line in text.split("\n"):
+        if block is not None:
+            if line.startswith("```"):
+                out.append((" ".join(stack), "\n".join(block)))
+                block = None
+            else:
+                block.append(line)
+            continue
+        if line.startswith("```{=html}"):
+            block = []
+            continue
+        m = re.match(r"^(:{3,})\s*(\{.*\})?\s*$", line)
+        if m and m.group(2):
+            stack.append(m.group(2))
+        elif m:
+            stack and stack.pop()
+    return out
+
+
 def test_raw_html_includes_sit_in_html_only_unprocessed_divs(generated):
-    """Every include of a generated raw-HTML table is inside a ``content-visible when-format="html"``
-    div and an ``html-table-processing="none"`` div (Quarto >= 1.4 skips tables under it in every
-    pass: no parse, no warning in the typst pass)."""
-    raw = {p.relative_to(REPORT).as_posix() for p in generated if "```{=html}" in p.read_text()}
+    """Every include of generated raw HTML is inside a ``content-visible when-format="html"``
+    div, or every raw HTML block inside the generated file sits in such a div itself (the maps:
+    an SVG for the HTML, the PNG for typst); a raw HTML *table* is also inside an
+    ``html-table-processing="none"`` div (Quarto >= 1.4 skips tables under it in every pass: no
+    parse, no warning in the typst pass)."""
+    raw = {p.relative_to(REPORT).as_posix(): p.read_text() for p in generated if "```{=html}" in p.read_text()}
     assert raw, "no raw HTML include generated"
     for q in QMD:
         stack = []
@@ -125,9 +149,20 @@ def test_raw_html_includes_sit_in_html_only_unprocessed_divs(generated):
                 stack and stack.pop()
             inc = re.search(r"\{\{<\s*include\s+(\S+)\s*>\}\}", line)
             if inc and inc.group(1) in raw:
-                attrs = " ".join(stack)
-                assert 'when-format="html"' in attrs, f"{q.name}: {inc.group(1)} is not HTML-only"
-                assert 'html-table-processing="none"' in attrs, f"{q.name}: {inc.group(1)} not in an unprocessed div"
+                site = " ".join(stack)
+                for inner, content in _div_stack_at_raw_blocks(raw[inc.group(1)]):
+                    attrs = site + " " + inner
+                    assert 'when-format="html"' in attrs, f"{q.name}: raw HTML of {inc.group(1)} is not HTML-only"
+                    if "<table" in content:
+                        assert ('html-table-processing="none"' in attrs
+                                or "quarto-html-table-processing: none" in content), \
+                            f"{q.name}: {inc.group(1)}: a raw HTML table not in an unprocessed div"
+
+
+def test_raw_html_rule_catches_a_raw_block_outside_an_html_div():
+    text = "::: {.content-visible when-format=\"html\"}\n```{=html}\n<svg></svg>\n```\n:::\n\n```{=html}\n<table></table>\n```\n"
+    found = _div_stack_at_raw_blocks(text)
+    assert [('when-format="html"' in a) for a, _ in found] == [True, False]
 
 
 # --- 4. inline code ----------------------------------------------------------------------------

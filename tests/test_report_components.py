@@ -345,7 +345,7 @@ def _html_rows(html: str) -> list[list[tuple[str, str, str]]]:
         cells = []
         for sort, inner in re.findall(r'<t[dh][^>]*data-sort="([^"]*)">(.*?)</t[dh]>', tr, flags=re.S):
             # the council name is a link to its profile (<a href="#council-...">): its text is the cell's
-            main = html_lib.unescape(re.sub(r'^<a href="#council-[^"<>]+">(.*)</a>$', r"\1", inner.split("<small>", 1)[0]))
+            main = html_lib.unescape(re.sub(r'^<a href="(?:#|&#35;)council-[^"<>]+">(.*)</a>$', r"\1", inner.split("<small>", 1)[0]))
             smalls = [html_lib.unescape(x) for x in re.findall(r"<small>(.*?)</small>", inner)]
             cells.append((html_lib.unescape(sort), main, " ".join(smalls)))
         rows.append(cells)

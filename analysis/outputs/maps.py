@@ -256,8 +256,23 @@ def label_extremes(ax, key: pd.DataFrame, v: pd.Series, names: pd.Series, fmt) -
         light = 0.2126 * fill[0] + 0.7152 * fill[1] + 0.0722 * fill[2] > 0.45
         ax.text(x, y, letter, ha="center", va="center", fontsize=EXTREME_PT, fontweight="bold",
                 color="#000000" if light else "#ffffff", zorder=4)
-        parts.append(f"{letter} {word}: {names.get(la, la)} ({fmt(finite[la])})")
+        parts.append(f"{letter} {word}: {figure_name(names.get(la, la))} ({fmt(finite[la])})")
     return " · ".join(parts)
+
+
+#: longest council name printed on a PDF map (the longest real name, "Kingston upon Hull, City of",
+#: has 27 characters); a longer value (bad or hostile data) is cut with an ellipsis so that it
+#: cannot widen the figure beyond the page. The alt text and the HTML keep the full name.
+FIGURE_NAME_MAX = 40
+
+
+def figure_name(name: object) -> str:
+    """A council name as a figure label: one line, at most :data:`FIGURE_NAME_MAX` characters,
+    and with matplotlib's mathtext sign escaped (``$`` would start a formula)."""
+    text = " ".join(str(name).split())
+    if len(text) > FIGURE_NAME_MAX:
+        text = text[:FIGURE_NAME_MAX - 1] + "…"
+    return text.replace("$", r"\$")
 
 
 def map_values(key: pd.DataFrame, values: pd.Series, title: str, label: str, name: str,
