@@ -34,10 +34,11 @@ MIN_NEIGHBOURS = 5
 STEADY = 0.5
 STEADY_SPEND = 10.0
 #: measure: (label, short label, unit, digits, England numerator, England denominator, scale)
+#: in the report's order (caseload, vacancy, agency, turnover), as in the profiles and tables
 MEASURES = {
     "caseload": ("Caseload (cases per FTE)", "Caseload", "", 1, ("cases",), ("case_holders_fte",), 1),
-    "agency_rate": ("Agency rate (%)", "Agency %", "%", 1, ("agency_fte",), ("agency_fte", "inpost_fte"), 100),
     "vacancy_rate": ("Vacancy rate (%)", "Vacancy %", "%", 1, ("vacancy_fte",), ("vacancy_fte", "inpost_fte"), 100),
+    "agency_rate": ("Agency rate (%)", "Agency %", "%", 1, ("agency_fte",), ("agency_fte", "inpost_fte"), 100),
     "turnover_rate": ("Turnover rate (%)", "Turnover %", "%", 1, ("leavers_fte",), ("inpost_fte",), 100),
 }
 SPEND = ("spend_total_pc", ("Spending per child (£, cash terms, not adjusted for inflation)", "Spend £", "£", 0))
