@@ -157,14 +157,16 @@ def test_disk_full_while_writing_outputs_is_one_line_without_traceback(built):
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-@pytest.mark.parametrize("kib, words", [(64, "file too large"), (1000, "killed by SIGXFSZ")])
+@pytest.mark.parametrize("kib, words", [(64, ("file too large",)), (1000, ("killed by SIGXFSZ", "file too large"))])
 def test_file_size_limit_in_the_render_is_named(built, kib, words):
     """``ulimit -f``: at 64 KiB a write of this process fails (EFBIG), at 1000 KiB pandoc is killed
-    by SIGXFSZ; either way one line naming the limit (not "pandoc failed (-25)")."""
+    by SIGXFSZ unless a write of this process reaches the limit first (which one comes first depends
+    on the sizes of the intermediate files); either way one line naming the limit (not "pandoc
+    failed (-25)")."""
     proc = _run(["bash", "-c", f"ulimit -f {kib}; exec {sys.executable} -m analysis.cli render --engine lite"])
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "(-25)" not in proc.stderr
-    assert words in proc.stderr and "ulimit -f" in proc.stderr, proc.stderr
+    assert any(w in proc.stderr for w in words) and "ulimit -f" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not list((paths.ROOT / "_output").glob(".*.*"))  # no hidden temporary file left
 
