@@ -9,7 +9,8 @@ Family (hypothesis: the workforce measure's coefficient / AME is zero):
   Good-or-better logit with the feedback controls (``results.json["primary"]`` itself), and the dynamic CRE logit and ordered logit
   (:mod:`analysis.models.dynamic_cre`);
 * quoted sensitivity results: agency in the two-year-change models (grade and Good or better)
-  and in the FE model with the previous grade;
+  and in the FE model with the previous grade; the primary design's two sensitivities the summary
+  quotes (agency without the feedback controls, caseload on the census 2017+ sample);
 * the sub-judgement outcomes (help and protection, in care, leadership) x four measures.
 
 Two adjusted p-values per hypothesis: within the headline family, and within all quoted tests.
@@ -30,6 +31,9 @@ SENSITIVITIES = {("fwd_fe_grade_change_two_before", "agency_rate"): "two-year ch
                  ("fwd_fe_good_or_better_change_two_before", "agency_rate"): "two-year change, Good+",
                  ("fwd_prevgrade_fe_good", "agency_rate"): "FE with previous grade"}
 
+#: the primary design's sensitivity results the summary quotes (results.json["primary"]["sensitivities"])
+PRIMARY_SENSITIVITIES = {("without_feedback_controls", "agency_rate"): "primary design without the feedback controls",
+                         ("census_2017_plus", "caseload"): "primary design, census 2017+"}
 
 SUB_LABELS = {"help_protection": "help and protection", "in_care": "children in care", "leadership": "leadership"}
 
@@ -77,6 +81,9 @@ def family_table(fits, dynamic: dict, subjudgements: dict, primary: dict) -> pd.
     for (mid, t), label in SENSITIVITIES.items():
         rows.append({"group": "sensitivity", "model": mid, "label": label, "term": t,
                      "p_value": float(by_id[mid].coefs.loc[t, "p_value"])})
+    for (name, t), label in PRIMARY_SENSITIVITIES.items():
+        rows.append({"group": "sensitivity", "model": f"primary_{name}", "label": label, "term": t,
+                     "p_value": float(primary["sensitivities"][name]["terms"][t]["p_value"])})
     for key, res in subjudgements["outcomes"].items():
         if key == "overall":
             continue
