@@ -44,7 +44,7 @@ def primary_frame(ff: ForwardFrame, outcome_col: str) -> tuple[ForwardFrame, lis
 
 
 def fit_outcome(ff: ForwardFrame, outcome_col: str) -> dict:
-    """Binary logit of one Good-or-better outcome in the primary design; rows with the outcome
+    r"""Binary logit of one Good-or-better outcome in the primary design; rows with the outcome
     missing are dropped (counted), as are separated cells (listed).
 
     Notes

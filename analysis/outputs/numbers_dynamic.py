@@ -45,7 +45,8 @@ def _primary_family(primary: dict, tests: dict) -> dict:
     """``dyn.fam.primary.<measure>`` (each workforce measure of the primary design: unadjusted,
     Holm within its four measures ``p_design``, across the headline tests and across all tests),
     ``dyn.fam.no_feedback_agency`` and ``dyn.fam.census_later_caseload`` (the primary's two
-    sensitivities the summary quotes), and whether the primary's agency association survives each
+    sensitivities the summary quotes), ``dyn.fam.dyn_good_agency`` / ``dyn_good_caseload`` (the
+    dynamic model of Good or better the summary quotes), and whether the primary's agency association survives each
     adjustment in words (``survives_design``, ``survives_headline``, ``survives_all``: "remains" or
     "does not remain")."""
     out: dict = {"primary": {}}
@@ -59,6 +60,8 @@ def _primary_family(primary: dict, tests: dict) -> dict:
                                      "survives_all": word(a["p_holm_all"])})
     out["no_feedback_agency"] = _adjusted(tests["primary_without_feedback_controls:agency_rate"])
     out["census_later_caseload"] = _adjusted(tests["primary_census_2017_plus:caseload"])
+    out["dyn_good_agency"] = _adjusted(tests["dynamic_cre_good_or_better:agency_rate"])
+    out["dyn_good_caseload"] = _adjusted(tests["dynamic_cre_good_or_better:caseload"])
     return out
 
 
