@@ -79,7 +79,7 @@ def load():
 
 # ------------------------------------------------------------------------------ independent numbers
 VARIANTS = {"": None, ".within": None, ".no_feedback": "without_feedback_controls",
-            ".census_later": "census_2017_plus"}
+            ".census_later": "census_2017_plus", ".dynamic": None}
 
 
 def headline_terms(res: dict) -> tuple[str, dict, dict]:
@@ -90,8 +90,11 @@ def headline_terms(res: dict) -> tuple[str, dict, dict]:
     fe = res["forward"]["magnitudes"]["fe_good_or_better"]
     by = {".within": {k: (fe[t]["delta"], fe[t]["effect"], fe[t]["effect_low"], fe[t]["effect_high"])
                       for k, t in TERMS.items()}}
+    dyn = res["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]
+    by[".dynamic"] = {k: (dyn[t]["change"], dyn[t]["ame_pp"], dyn[t]["ci_low"], dyn[t]["ci_high"])
+                      for k, t in TERMS.items()}
     for suffix, name in VARIANTS.items():
-        if suffix == ".within":
+        if suffix in (".within", ".dynamic"):
             continue
         terms = p["terms"] if name is None else p["sensitivities"][name]["terms"]
         by[suffix] = {k: (terms[t]["delta"], terms[t]["ame_pp"], terms[t]["ci_low"], terms[t]["ci_high"])
@@ -151,6 +154,8 @@ def expected_values(res: dict, df: pd.DataFrame) -> dict[str, str]:
                                                           else "0.0" for x in (lo, hi)))
             if key in changes:
                 out[f"{prefix}.change"] = changes[key].format(delta)
+    out["kf.multiple.n_all"] = str(len(res["family_tests"]["tests"]))
+    out["kf.multiple.n_headline"] = str(sum(v["group"] == "headline" for v in res["family_tests"]["tests"].values()))
     raw = df.groupby("q")["good_or_better"].mean()
     adj = adjusted_shares(df)
     out["kf.adjusted.high_share"], out["kf.adjusted.low_share"] = f"{100 * adj[3]:.0f}%", f"{100 * adj[0]:.0f}%"
@@ -224,6 +229,40 @@ def check_agency(s: str, res: dict, df: pd.DataFrame) -> list[str]:
             bad.append(f"'narrows' but the adjusted gap is {adj[0] - adj[3]:.3f} against {raw[0] - raw[3]:.3f}")
     else:
         bad.append("the agency finding must say what adjustment does to the gap")
+    bad += multiple_problems(s, res)
+    return bad
+
+
+def multiple_problems(s: str, res: dict) -> list[str]:
+    """The agency finding says whether the association survives the adjustment for the number of
+    comparisons: within the primary's four measures (Holm, recomputed here with statsmodels from
+    the four raw p-values) and across every quoted test (recomputed from the family's raw p)."""
+    from statsmodels.stats.multitest import multipletests
+    terms = res["primary"]["terms"]
+    order = list(terms)
+    design = dict(zip(order, multipletests([terms[t]["p_value"] for t in order], method="holm")[1]))["agency_rate"]
+    tests = res["family_tests"]["tests"]
+    keys = list(tests)
+    fam = dict(zip(keys, multipletests([tests[k]["p_value"] for k in keys], method="holm")[1]))
+    everything = fam["primary_logit_good_plus:agency_rate"]
+    if abs(tests["primary_logit_good_plus:agency_rate"]["p_value"] - terms["agency_rate"]["p_value"]) > 1e-10:
+        return ["the family's primary agency test is not the primary design's"]
+    bad = []
+    within = "stays clear when the four workforce measures tested together are allowed for"
+    across_not = "but not when all {{< var kf.multiple.n_all >}} comparisons of workforce measures the report makes are counted"
+    across = "and also when all {{< var kf.multiple.n_all >}} comparisons of workforce measures the report makes are counted"
+    if within not in s:
+        bad.append("the agency finding must say whether it survives the adjustment for the four measures")
+    elif not design < 0.05:
+        bad.append(f"'stays clear' for the four measures but the adjusted p is {design:.3f}")
+    if across_not in s:
+        if everything < 0.05:
+            bad.append(f"'not when all comparisons are counted' but the adjusted p is {everything:.3f}")
+    elif across in s:
+        if everything >= 0.05:
+            bad.append(f"'also when all comparisons are counted' but the adjusted p is {everything:.3f}")
+    else:
+        bad.append("the agency finding must say whether it survives across all the comparisons the report makes")
     return bad
 
 
@@ -254,6 +293,14 @@ def check_comparisons(s: str, res: dict, df: pd.DataFrame) -> list[str]:
     _, w, lo, hi = by[".within"]["agency"]
     if "neither confirm nor rule out" in s and not (_includes_zero(lo, hi) and lo <= o <= hi):
         bad.append(f"'neither confirm nor rule out' but the within interval [{lo:.1f}, {hi:.1f}]")
+    if "started from the same first judgement" in s:
+        d = by[".dynamic"]["agency"]
+        if "an interval that includes no association" in s and not _includes_zero(d[2], d[3]):
+            bad.append(f"'includes no association' but the first-judgement interval is [{d[2]:.1f}, {d[3]:.1f}]")
+        if "an interval that includes no association" not in s and _includes_zero(d[2], d[3]):
+            bad.append("the first-judgement comparison must say its interval includes no association")
+    else:
+        bad.append("the comparisons finding must give the comparison with the first judgement")
     if "previous judgement, which goes with both its workforce and its next grade" in s:
         p_grade = _model(res, "fwd_prevgrade_ologit")["coefficients"]["prev_grade"]["p_value"]
         vac = _model(res, "rev_cs_never_absorbing_vacancy_rate")["coefficients"]["k=0"]
@@ -366,6 +413,10 @@ def test_a_wrong_word_fails_each_sentence_check(sample):
         flat.replace("{{< var kf.base_rate >}} were judged", "most were judged"),
         flat.replace("not proof", "proof"),
         flat.replace("* For caseload", "* On caseload"),
+        flat.replace("but not when all {{< var kf.multiple.n_all >}}", "and also when all {{< var kf.multiple.n_all >}}"),
+        flat.replace("stays clear when the four workforce measures", "is clear when the four workforce measures"),
+        flat.replace("{{< var kf.agency.dynamic.size >}} percentage points fewer", "{{< var kf.agency.dynamic.size >}} percentage points more"),
+        flat.replace("started from the same first judgement", "started alike"),
     ]
     for t in wrong:
         assert t != flat
@@ -375,13 +426,27 @@ def test_a_wrong_word_fails_each_sentence_check(sample):
     p = fake["primary"]["terms"]["vacancy_rate"]
     p["ci_low"], p["ci_high"] = 1.0, 5.0
     assert any("vacancy" in b for b in sentence_problems(flat, fake, sample[0]))
+    # the adjustment words against results that say otherwise
+    fake = json.loads(json.dumps(res))
+    for v in fake["family_tests"]["tests"].values():
+        v["p_value"] = min(v["p_value"], 1e-6)
+    fake["primary"]["terms"]["agency_rate"]["p_value"] = 1e-6
+    assert any("all comparisons" in b for b in sentence_problems(flat, fake, sample[0]))
+    fake = json.loads(json.dumps(res))
+    for t in fake["primary"]["terms"].values():
+        t["p_value"] = 0.04
+    assert any("four measures" in b or "primary agency test" in b for b in sentence_problems(flat, fake, sample[0]))
+    fake = json.loads(json.dumps(res))
+    fake["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]["agency_rate"]["ci_high"] = -0.5
+    assert any("first-judgement" in b for b in sentence_problems(flat, fake, sample[0]))
 
 
 def test_a_wrong_number_fails_the_value_check(sample):
     res, v = load()
     exp = expected_values(res, sample[0])
     for key in ("kf.agency.size", "kf.base_rate", "kf.agency.within.range", "kf.caseload.census_later.range",
-                "kf.agency.no_feedback.size", "kf.adjusted.high_share", "kf.reverse.vacancy_range", "kf.agency.ci"):
+                "kf.agency.no_feedback.size", "kf.adjusted.high_share", "kf.reverse.vacancy_range", "kf.agency.ci",
+                "kf.agency.dynamic.size", "kf.agency.dynamic.range", "kf.multiple.n_all"):
         bad = json.loads(json.dumps(v))
         node = bad
         *head, last = key.split(".")

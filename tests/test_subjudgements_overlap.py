@@ -13,7 +13,7 @@ from analysis.models import overlap
 from analysis.models.forward_data import DEFAULT_CONTROLS, available_controls
 from analysis.models.frame import inspection_frame
 from analysis.models.magnitudes import CHANGES
-from analysis.models.subjudgements import OUTCOMES, fit_outcome, fit_subjudgements, primary_design
+from analysis.models.subjudgements import OUTCOMES, fit_outcome, fit_subjudgements, primary_frame
 
 
 @pytest.fixture(scope="module")
@@ -28,16 +28,24 @@ def test_subjudgement_ame_equals_statsmodels_margins(data, key):
     _, _, ff = data
     col = OUTCOMES[key]
     ours = fit_outcome(ff, col)
-    d = ff.data[ff.data[col].notna()].reset_index(drop=True)
-    x = primary_design(d, ff.covariates, years=ours["time_effects"] == "inspection year")
+    f, _, x = primary_frame(ff, col)
+    d = f.data
     res = sm.Logit(d[col].to_numpy(float), x).fit(disp=False, method="newton", maxiter=100, cov_type="cluster",
                                                  cov_kwds={"groups": pd.factorize(d["la_code"])[0]})
     mf = res.get_margeff(at="overall", method="dydx")
     names = list(x.columns)[1:]  # margeff leaves out the constant
     for t in ("agency_rate", "caseload", "vacancy_rate", "turnover_rate"):
         j = names.index(t)
-        assert abs(ours["ame_pp"][t]["ame_pp"] - 100 * CHANGES[t] * mf.margeff[j]) < 1e-6
-        assert abs(ours["ame_pp"][t]["se"] - 100 * CHANGES[t] * mf.margeff_se[j]) < 1e-4
+        assert abs(ours["ame_pp"][t]["marginal_pp"] - 100 * CHANGES[t] * mf.margeff[j]) < 1e-6
+        assert abs(ours["ame_pp"][t]["marginal_se"] - 100 * CHANGES[t] * mf.margeff_se[j]) < 1e-4
+        # the discrete change at statsmodels' estimates, by hand
+        xs = np.asarray(x, float)
+        x1 = xs.copy()
+        x1[:, names.index(t) + 1] += CHANGES[t]
+        bp = np.asarray(res.params)
+        by_hand = 100 * np.mean(1 / (1 + np.exp(-x1 @ bp)) - 1 / (1 + np.exp(-xs @ bp)))
+        assert abs(ours["ame_pp"][t]["ame_pp"] - by_hand) < 1e-6
+        assert abs(ours["ame_pp"][t]["p_value"] - np.asarray(res.pvalues)[names.index(t) + 1]) < 1e-8
     assert ours["share_good_plus"] == pytest.approx(d[col].mean())
 
 

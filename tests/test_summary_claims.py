@@ -73,6 +73,78 @@ def test_summary_primary_claims(fw):
     assert abs(c17["ame_pp"]) > abs(t["caseload"]["ame_pp"]) and c17["ci_high"] < 0
 
 
+def _flat_summary() -> str:
+    return " ".join(SUMMARY.read_text(encoding="utf-8").split())
+
+
+def p_value_problems(text: str, res: dict) -> list[str]:
+    """Every p-value the summary quotes comes with its adjustment across the whole family of
+    workforce comparisons (issue 14), and the words about surviving it hold: recomputed here with
+    statsmodels' Holm from the raw p-values in results.json."""
+    from statsmodels.stats.multitest import multipletests
+    tests = res["family_tests"]["tests"]
+    keys = list(tests)
+    adj = dict(zip(keys, multipletests([tests[k]["p_value"] for k in keys], method="holm")[1]))
+    bad = []
+    quoted = re.findall(r"\{\{< var (dyn\.fam\.[\w.]+?)\.(p|p_design|p_holm|p_holm_headline) >\}\}", text)
+    groups = {g for g, kind in quoted if kind in ("p", "p_design")}
+    for g in groups:
+        if (g, "p_holm") not in quoted:
+            bad.append(f"{g}: a p-value quoted without its adjustment across all comparisons")
+    if re.search(r"(?<![\w.])p\s*[=<]\s*0\.\d", text):
+        bad.append("a p-value typed by hand")
+    prim = "primary_logit_good_plus:agency_rate"
+    if abs(tests[prim]["p_value"] - res["primary"]["terms"]["agency_rate"]["p_value"]) > 1e-10:
+        bad.append("the family's primary is not results['primary']")
+    says = {"Counted among every workforce comparison the report makes": None,
+            "neither remains: adjusted p {{< var dyn.fam.primary.agency.p_holm >}} for agency use":
+                adj[prim] >= 0.05 and adj["primary_logit_good_plus:caseload"] >= 0.05,
+            "it could be a chance finding": adj[prim] >= 0.05,
+            "clear on its own ({{< var kf.caseload.census_later.pp >}}": tests["primary_census_2017_plus:caseload"]["p_value"] < 0.05,
+            "but not once adjusted for all comparisons (p {{< var dyn.fam.census_later_caseload.p_holm >}})":
+                adj["primary_census_2017_plus:caseload"] >= 0.05,
+            "({{< var dyn.good.agency.ame >}} pp {{< var dyn.good.agency.ci >}};": None,
+            "whose interval now includes no association": (
+                res["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]["agency_rate"]["ci_low"] < 0
+                < res["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]["agency_rate"]["ci_high"]),
+            "caseload estimate that is clear on its own ({{< var dyn.good.caseload.ame >}}": (
+                res["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]["caseload"]["ci_high"] < 0),
+            "(p {{< var dyn.fam.dyn_good_caseload.p_holm >}}): it changes how clear": (
+                adj["dynamic_cre_good_or_better:caseload"] >= 0.05),
+            "not the direction": all(
+                (res["dynamic_cre"]["models"]["good_or_better"]["ame_pp"][t]["ame_pp"] < 0)
+                == (res["primary"]["terms"][t]["ame_pp"] < 0) for t in ("agency_rate", "caseload"))}
+    for words, holds in says.items():
+        if words not in text:
+            bad.append(f"the summary no longer says {words!r}")
+        elif holds is not None and not holds:
+            bad.append(f"{words!r} does not hold in results.json")
+    return bad
+
+
+def test_summary_p_values_carry_the_cross_family_adjustment(fw):
+    res = json.loads(RESULTS.read_text())
+    assert p_value_problems(_flat_summary(), res) == []
+    assert res["family_tests"]["n_all"] == len(res["family_tests"]["tests"])
+
+
+def test_a_wrong_adjustment_word_fails(fw):
+    res = json.loads(RESULTS.read_text())
+    text = _flat_summary()
+    no_adj = text.replace("adjusted for all comparisons (p {{< var dyn.fam.census_later_caseload.p_holm >}})",
+                          "adjusted for all comparisons")
+    assert any("without its adjustment" in b for b in p_value_problems(no_adj, res))
+    fake = json.loads(json.dumps(res))
+    for v in fake["family_tests"]["tests"].values():
+        v["p_value"] = min(v["p_value"], 1e-6)
+    fake["primary"]["terms"]["agency_rate"]["p_value"] = 1e-6
+    assert any("does not hold" in b for b in p_value_problems(text, fake))
+    fake = json.loads(json.dumps(res))
+    fake["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]["agency_rate"]["ci_high"] = -0.1
+    assert any("includes no association" in b for b in p_value_problems(text, fake))
+    assert p_value_problems(text.replace("{{< var dyn.fam.primary.caseload.p_design >}}", "= 0.415"), res)
+
+
 def test_within_council_estimates_are_affected_by_feedback(fw):
     """Summary: 'Comparing each council only with itself ... they are affected by feedback from the
     previous judgement': the strict-exogeneity (lead) test rejects for agency use, and the

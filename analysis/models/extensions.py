@@ -29,5 +29,5 @@ def fit_extensions(inspections: pd.DataFrame, panel: pd.DataFrame) -> dict:
 
 def add_family_tests(ext: dict, forward: dict) -> dict:
     """``ext`` with ``family_tests`` (needs the forward FitResults)."""
-    tab = family_table(forward["fits"], ext["dynamic_cre"], ext["subjudgements"])
+    tab = family_table(forward["fits"], ext["dynamic_cre"], ext["subjudgements"], forward["primary"])
     return {**ext, "family_tests": family_document(tab)}

@@ -6,11 +6,11 @@ Family (hypothesis: the workforce measure's coefficient / AME is zero):
 
 * headline models, each with the four workforce measures: ordered logit (between and within),
   LA fixed effects (Good or better), conditional logit, random-intercept logit, the primary-design
-  Good-or-better logit with the feedback controls (the ``overall`` outcome of
-  :mod:`analysis.models.subjudgements`), and the dynamic CRE logit and ordered logit
+  Good-or-better logit with the feedback controls (``results.json["primary"]`` itself), and the dynamic CRE logit and ordered logit
   (:mod:`analysis.models.dynamic_cre`);
 * quoted sensitivity results: agency in the two-year-change models (grade and Good or better)
-  and in the FE model with the previous grade;
+  and in the FE model with the previous grade; the primary design's two sensitivities the summary
+  quotes (agency without the feedback controls, caseload on the census 2017+ sample);
 * the sub-judgement outcomes (help and protection, in care, leadership) x four measures.
 
 Two adjusted p-values per hypothesis: within the headline family, and within all quoted tests.
@@ -31,6 +31,9 @@ SENSITIVITIES = {("fwd_fe_grade_change_two_before", "agency_rate"): "two-year ch
                  ("fwd_fe_good_or_better_change_two_before", "agency_rate"): "two-year change, Good+",
                  ("fwd_prevgrade_fe_good", "agency_rate"): "FE with previous grade"}
 
+#: the primary design's sensitivity results the summary quotes (results.json["primary"]["sensitivities"])
+PRIMARY_SENSITIVITIES = {("without_feedback_controls", "agency_rate"): "primary design without the feedback controls",
+                         ("census_2017_plus", "caseload"): "primary design, census 2017+"}
 
 SUB_LABELS = {"help_protection": "help and protection", "in_care": "children in care", "leadership": "leadership"}
 
@@ -55,18 +58,22 @@ def holm(p) -> np.ndarray:
     return out
 
 
-def family_table(fits, dynamic: dict, subjudgements: dict) -> pd.DataFrame:
+def family_table(fits, dynamic: dict, subjudgements: dict, primary: dict) -> pd.DataFrame:
     """One row per hypothesis: ``group`` (headline / sensitivity / sub-judgement), model, term,
-    unadjusted p, and the Holm p within the headline family and within all quoted tests."""
+    unadjusted p, and the Holm p within the headline family and within all quoted tests.
+
+    ``primary`` is ``results.json["primary"]`` (:func:`analysis.models.primary.primary_block`): the
+    family's primary-design entries are its p-values, so there is one primary model in the report.
+    The sub-judgement outcomes are fitted in the same design (same design function)."""
     by_id = {f.model_id: f for f in fits}
     rows = []
     for mid, label in HEADLINE_MODELS.items():
         for t in WORKFORCE:
             rows.append({"group": "headline", "model": mid, "label": label, "term": t,
                          "p_value": float(by_id[mid].coefs.loc[t, "p_value"])})
-    for t in WORKFORCE:  # the primary design: Good+ logit with the feedback controls (= subjudgements "overall")
+    for t in WORKFORCE:  # the primary design itself: results.json["primary"], not a refit
         rows.append({"group": "headline", "model": "primary_logit_good_plus", "label": "primary-design logit",
-                     "term": t, "p_value": float(subjudgements["outcomes"]["overall"]["ame_pp"][t]["p_value"])})
+                     "term": t, "p_value": float(primary["terms"][t]["p_value"])})
     for name, label in (("good_or_better", "dynamic CRE logit"), ("grade", "dynamic CRE ordered logit")):
         for t in WORKFORCE:
             rows.append({"group": "headline", "model": f"dynamic_cre_{name}", "label": label, "term": t,
@@ -74,6 +81,9 @@ def family_table(fits, dynamic: dict, subjudgements: dict) -> pd.DataFrame:
     for (mid, t), label in SENSITIVITIES.items():
         rows.append({"group": "sensitivity", "model": mid, "label": label, "term": t,
                      "p_value": float(by_id[mid].coefs.loc[t, "p_value"])})
+    for (name, t), label in PRIMARY_SENSITIVITIES.items():
+        rows.append({"group": "sensitivity", "model": f"primary_{name}", "label": label, "term": t,
+                     "p_value": float(primary["sensitivities"][name]["terms"][t]["p_value"])})
     for key, res in subjudgements["outcomes"].items():
         if key == "overall":
             continue

@@ -393,6 +393,21 @@ def drop_separated_cells(ff: ForwardFrame, outcome: str, deprivation: str = "ida
     return ForwardFrame(kept, ff.regressors, ff.controls, ff.lag, ff.year_columns, disc), out
 
 
+def binary_logit_frame(ff: ForwardFrame, outcome: str, deprivation: str = "idaci_2019"):
+    """The binary-logit design of :func:`fit_forward_logit` for any 0/1 ``outcome`` column: rows
+    with the outcome or ``deprivation`` missing dropped (recorded), separated cells dropped
+    (:func:`drop_separated_cells`), then the constant and :func:`logit_design`.
+
+    One function for the primary design (:mod:`analysis.models.primary`), its sub-judgement
+    outcomes (:mod:`analysis.models.subjudgements`) and the family of tests, so that they share
+    one design matrix. Returns (frame, separated cells, design with ``const`` first).
+    """
+    ff = ff.complete([outcome], f"{outcome} missing")  # no-op where the outcome is never missing
+    ff = ff.complete([deprivation], f"{deprivation} missing")
+    ff, separated = drop_separated_cells(ff, outcome, deprivation)
+    return ff, separated, add_constant(logit_design(ff, deprivation))
+
+
 def fit_forward_logit(ff: ForwardFrame, deprivation: str = "idaci_2019"):
     """Binary logit of Good-or-better with the ordered logit's covariates (workforce, controls,
     framework, IDACI, region) and two-year inspection periods, LA-clustered (statsmodels CRV1).
@@ -408,10 +423,8 @@ def fit_forward_logit(ff: ForwardFrame, deprivation: str = "idaci_2019"):
     :math:`P(\\text{Good+}_i) = \\Lambda(a + x_i'\\beta)`. Unlike the ordered logit it assumes
     nothing about how a covariate shifts the other thresholds (proportional odds).
     """
-    ff = ff.complete([deprivation], f"{deprivation} missing")
-    ff, separated = drop_separated_cells(ff, "good_or_better", deprivation)
+    ff, separated, x = binary_logit_frame(ff, "good_or_better", deprivation)
     df = _check(ff)
-    x = add_constant(logit_design(ff, deprivation))
     res = Logit(df["good_or_better"].astype(float), x).fit(method="newton", maxiter=100, disp=False,
                                                               cov_type="cluster", cov_kwds={"groups": _groups(df)})
     if not res.mle_retvals.get("converged", False):

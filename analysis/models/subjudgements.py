@@ -7,8 +7,10 @@ the outcomes that survive the framework change. Each is a binary logit of ``<sub
 spending, the framework indicator, the previous-grade and inspection-type controls
 (:data:`~analysis.models.frame.PREVIOUS_GRADE_CONTROLS`,
 :data:`~analysis.models.frame.INSPECTION_TYPE_CONTROLS`), IDACI, region and two-year inspection
-periods: the primary design's controls (``analysis/models/primary.py``, issue 14). The overall
-Good or better is fitted in the same design beside them. LA-clustered
+periods: the primary design's frame and design matrix, built by the very function the primary
+logit uses (:func:`analysis.models.forward.binary_logit_frame`; ``analysis/models/primary.py``,
+issue 14). The overall Good or better is fitted in the same design beside them and equals
+``results.json["primary"]`` (tested). LA-clustered
 (CRV1) covariance; AMEs on P(Good or better) in percentage points for the realistic changes of
 :data:`analysis.models.magnitudes.CHANGES`, delta-method CIs (:func:`analysis.models.fast_logit.logit_ame`,
 tested equal to statsmodels' ``get_margeff``).
@@ -21,56 +23,67 @@ import pandas as pd
 from scipy import stats
 
 from .fast_logit import cluster_starts, fit_logit, logit_ame
-from .forward import inspection_periods
-from .forward_data import WORKFORCE, ForwardFrame, year_dummies
-from .frame import INSPECTION_TYPE_CONTROLS, PREVIOUS_GRADE_CONTROLS
-from .magnitudes import CHANGES
+from .forward import binary_logit_frame
+from .forward_data import WORKFORCE, ForwardFrame
+from .frame import INSPECTION_TYPE_CONTROLS, PREVIOUS_GRADE_CONTROLS, with_controls
+from .magnitudes import CHANGES, ame_change_logit, delta_method
 
 OUTCOMES = {"overall": "good_plus", "help_protection": "help_protection_num_good_plus",
             "in_care": "in_care_num_good_plus", "leadership": "leaders_num_good_plus"}
 Z = stats.norm.ppf(0.975)
+#: the primary design's feedback controls (as ``forward_checks.FEEDBACK_CONTROLS``)
+FEEDBACK_CONTROLS = (*PREVIOUS_GRADE_CONTROLS, *INSPECTION_TYPE_CONTROLS)
 
 
-def primary_design(d: pd.DataFrame, covariates: tuple[str, ...], years: bool = True) -> pd.DataFrame:
-    """Constant, covariates, framework, previous-grade and inspection-type dummies, IDACI, region
-    dummies, then inspection-year dummies (``years``) or two-year periods, pruned to full rank."""
-    extra = [c for c in (*PREVIOUS_GRADE_CONTROLS, *INSPECTION_TYPE_CONTROLS) if c in d and d[c].std() > 0]
-    base = d[[*covariates, "ilacs", *extra, "idaci_2019"]].astype(float)
-    rd = pd.get_dummies(pd.Categorical(d["region"]), prefix="region", drop_first=True, dtype=float)
-    rd.index = d.index
-    base = pd.concat([base, rd], axis=1)
-    x = year_dummies(d, base) if years else pd.concat([base, inspection_periods(d)], axis=1)
-    x = x.loc[:, x.std() > 0]
-    x.insert(0, "const", 1.0)
-    while np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        x = x.drop(columns=[c for c in x.columns if c.startswith(("year_", "period_"))][-1])
-    return x
+def primary_frame(ff: ForwardFrame, outcome_col: str) -> tuple[ForwardFrame, list, pd.DataFrame]:
+    """The primary design (:mod:`analysis.models.primary`) for one 0/1 outcome: the feedback
+    controls added exactly as for the primary fit (:func:`~analysis.models.forward_checks.variant_frame`),
+    then the primary logit's own frame and design function
+    (:func:`analysis.models.forward.binary_logit_frame`). Returns (frame, separated cells, design)."""
+    return binary_logit_frame(with_controls(ff, FEEDBACK_CONTROLS), outcome_col)
 
 
 def fit_outcome(ff: ForwardFrame, outcome_col: str) -> dict:
-    """Binary logit of one Good-or-better outcome; rows with the outcome missing are dropped (counted);
-    two-year inspection periods (inspection-year dummies separate the sub-judgement outcomes)."""
-    d = ff.data[ff.data[outcome_col].notna()].reset_index(drop=True)
+    r"""Binary logit of one Good-or-better outcome in the primary design; rows with the outcome
+    missing are dropped (counted), as are separated cells (listed).
+
+    Notes
+    -----
+    ``ame_pp`` is the primary's average discrete change for the realistic change :math:`\delta`,
+    :math:`\frac1n\sum_i[\Lambda(x_i'\hat\beta + \delta\hat\beta_k) - \Lambda(x_i'\hat\beta)]`, with a
+    delta-method SE (``marginal_pp``: the derivative AME times :math:`\delta`, equal to statsmodels'
+    ``get_margeff``). ``p_value`` is the Wald test of the workforce coefficient, :math:`2\,\Phi(-|\hat\beta/\mathrm{se}|)`,
+    as in ``results.json["primary"]`` (the AME is a monotone function of :math:`\beta`, and its
+    delta-method z is kept as ``p_ame``).
+    """
+    f, separated, x = primary_frame(ff, outcome_col)
+    d = f.data
     starts = cluster_starts(d["la_code"].to_numpy())
     y = d[outcome_col].to_numpy(float)
-    years = False  # two-year periods, as the primary design (single years separate these outcomes)
-    x = primary_design(d, ff.covariates, years)
-    fit = fit_logit(x.to_numpy(), y, starts)
+    fit = fit_logit(x.to_numpy(), y, starts, tol=1e-10)
     if not fit.converged:
         raise RuntimeError(f"sub-judgement logit of {outcome_col} did not converge (separation?)")
     names = list(x.columns)
     terms = [t for t in WORKFORCE if t in ff.regressors]
     cols = [names.index(t) for t in terms]
     scale = np.array([CHANGES[t] for t in terms])
-    ame, se = logit_ame(x.to_numpy(), fit, cols, scale)
-    ame, se = 100 * ame, 100 * se
-    p = 2 * stats.norm.sf(np.abs(ame / se))
+    xa = x.to_numpy(float)
+    marg, marg_se = logit_ame(xa, fit, cols, scale)
+    marg, marg_se = 100 * marg, 100 * marg_se
+    # the primary's AME (analysis.models.magnitudes.logit_magnitudes): the discrete change
+    ame = np.array([100 * ame_change_logit(xa, names, fit.params, t, c) for t, c in zip(terms, scale)])
+    se = np.array([100 * delta_method(lambda q, t=t, c=c: np.array([ame_change_logit(xa, names, q, t, c)]),
+                                      fit.params, fit.cov)[0] for t, c in zip(terms, scale)])
+    p_ame = 2 * stats.norm.sf(np.abs(ame / se))
+    b, bse = fit.params[cols], np.sqrt(np.diag(fit.cov)[cols])
+    p = 2 * stats.norm.sf(np.abs(b / bse))
     return {"nobs": int(len(d)), "n_las": int(d["la_code"].nunique()), "n_missing_outcome": int(len(ff.data) - len(d)),
-            "share_good_plus": float(y.mean()), "time_effects": "inspection year" if years else "two-year periods",
-            "llf": fit.llf,
+            "dropped_separated": separated, "design_columns": names,
+            "share_good_plus": float(y.mean()), "time_effects": "two-year periods", "llf": fit.llf,
             "ame_pp": {t: {"change": float(c), "ame_pp": float(a), "se": float(s), "ci_low": float(a - Z * s),
-                           "ci_high": float(a + Z * s), "p_value": float(pv)}
-                       for t, c, a, s, pv in zip(terms, scale, ame, se, p)}}
+                           "ci_high": float(a + Z * s), "p_value": float(pv), "p_ame": float(pa),
+                           "marginal_pp": float(m), "marginal_se": float(ms)}
+                       for t, c, a, s, pv, pa, m, ms in zip(terms, scale, ame, se, p, p_ame, marg, marg_se)}}
 
 
 def fit_subjudgements(ff: ForwardFrame) -> dict:

@@ -35,6 +35,36 @@ def _coef_or(c: dict) -> dict:
             "p": fmt_p_prose(c["p_value"])}
 
 
+def _adjusted(test: dict) -> dict:
+    """p unadjusted, Holm across the headline tests (None outside them) and across all quoted tests."""
+    return {"p": fmt_p_prose(test["p_value"]), "p_holm_headline": fmt_p_prose(test["p_holm_headline"]),
+            "p_holm": fmt_p_prose(test["p_holm_all"])}
+
+
+def _primary_family(primary: dict, tests: dict) -> dict:
+    """``dyn.fam.primary.<measure>`` (each workforce measure of the primary design: unadjusted,
+    Holm within its four measures ``p_design``, across the headline tests and across all tests),
+    ``dyn.fam.no_feedback_agency`` and ``dyn.fam.census_later_caseload`` (the primary's two
+    sensitivities the summary quotes), ``dyn.fam.dyn_good_agency`` / ``dyn_good_caseload`` (the
+    dynamic model of Good or better the summary quotes), and whether the primary's agency association survives each
+    adjustment in words (``survives_design``, ``survives_headline``, ``survives_all``: "remains" or
+    "does not remain")."""
+    out: dict = {"primary": {}}
+    for t, key in TERMS.items():
+        test = tests[f"primary_logit_good_plus:{t}"]
+        out["primary"][key] = {**_adjusted(test), "p_design": fmt_p_prose(primary["terms"][t]["p_holm"])}
+    a = tests["primary_logit_good_plus:agency_rate"]
+    word = lambda p: "remains" if p < 0.05 else "does not remain"  # noqa: E731
+    out["primary"]["agency"].update({"survives_design": word(primary["terms"]["agency_rate"]["p_holm"]),
+                                     "survives_headline": word(a["p_holm_headline"]),
+                                     "survives_all": word(a["p_holm_all"])})
+    out["no_feedback_agency"] = _adjusted(tests["primary_without_feedback_controls:agency_rate"])
+    out["census_later_caseload"] = _adjusted(tests["primary_census_2017_plus:caseload"])
+    out["dyn_good_agency"] = _adjusted(tests["dynamic_cre_good_or_better:agency_rate"])
+    out["dyn_good_caseload"] = _adjusted(tests["dynamic_cre_good_or_better:caseload"])
+    return out
+
+
 def dynamic_variables(results: dict) -> dict:
     """``dyn.*``: dynamic CRE (sample, AMEs, previous and first judgement, checks, simulation),
     sub-judgements, overlap, family-wise adjusted p-values and the Webb et al. replication."""
@@ -87,11 +117,11 @@ def dynamic_variables(results: dict) -> dict:
                      for t, k in SENSITIVITY_KEYS.items()},
                   "mlogit_agency": {"p": fmt_p_prose(tests["fwd_mlogit_good_census_before:agency_rate"]["p_value"]),
                                     "p_holm": fmt_p_prose(tests["fwd_mlogit_good_census_before:agency_rate"]["p_holm_all"])},
-                  "primary_agency": {"p": fmt_p_prose(tests["primary_logit_good_plus:agency_rate"]["p_value"]),
-                                     "p_holm": fmt_p_prose(tests["primary_logit_good_plus:agency_rate"]["p_holm_all"])},
+                  "primary_agency": _adjusted(tests["primary_logit_good_plus:agency_rate"]),
                   "ologit_agency": {"p_holm": fmt_p_prose(tests["fwd_ologit_census_before:agency_rate"]["p_holm_all"])},
                   "ologit_caseload": {"p_holm": fmt_p_prose(tests["fwd_ologit_census_before:caseload"]["p_holm_all"])},
-                  "n_below_05": str(sum(1 for v in tests.values() if v["p_holm_all"] < 0.05))}
+                  "n_below_05": str(sum(1 for v in tests.values() if v["p_holm_all"] < 0.05)),
+                  **_primary_family(results["primary"], tests)}
     wb = results["replication_like_for_like"]["webb_2022"]
     out["webb"] = {"published": fmt(wb["published"]["odds_ratio"], 2),
                    "published_ci": interval(fmt(wb["published"]["ci_low"], 2), fmt(wb["published"]["ci_high"], 2)),

@@ -54,6 +54,8 @@ class Headline:
     nobs: int
     n_las: int
     base_rate: float
+    dynamic: dict[str, Estimate]
+    adjusted: dict[str, float]
 
 
 def _estimates(terms: dict) -> dict[str, Estimate]:
@@ -68,7 +70,10 @@ def headline(results: dict, sample: pd.DataFrame) -> Headline:
     binary logit of Good or better with the previous grade and inspection type as controls,
     average marginal effects in percentage points); beside it the LA fixed-effects linear model
     of Good or better (``forward.magnitudes.fe_good_or_better``, within councils) and the
-    primary's two sensitivities (``without_feedback_controls``, ``census_2017_plus``). The chart's
+    primary's two sensitivities (``without_feedback_controls``, ``census_2017_plus``); the dynamic
+    model of Good or better with the first judgement as initial condition (``dynamic_cre``); the
+    primary's agency p-value adjusted within its four measures, across the headline tests and
+    across every quoted test (``family_tests``). The chart's
     sample ``sample`` must be the primary's (same inspections and LAs).
     """
     p = results["primary"]
@@ -79,8 +84,15 @@ def headline(results: dict, sample: pd.DataFrame) -> Headline:
         raise ValueError(f"headline: the chart's sample ({len(sample)} inspections, {sample['la_code'].nunique()} "
                          f"LAs) is not the primary design's ({p['n']}, {p['n_las']})")
     sens = {name: _estimates(s["terms"]) for name, s in p["sensitivities"].items()}
+    dyn = results["dynamic_cre"]["models"]["good_or_better"]["ame_pp"]
+    dynamic = {t: Estimate(dyn[t]["change"], dyn[t]["ame_pp"], dyn[t]["ci_low"], dyn[t]["ci_high"], dyn[t]["p_value"])
+               for t in TERMS}
+    fam = results["family_tests"]
+    a = fam["tests"]["primary_logit_good_plus:agency_rate"]
+    adjusted = {"design": float(p["terms"]["agency_rate"]["p_holm"]), "headline": float(a["p_holm_headline"]),
+                "all": float(a["p_holm_all"]), "n_headline": fam["n_headline"], "n_all": fam["n_all"]}
     return Headline("primary", _estimates(p["terms"]), within, sens, int(p["n"]), int(p["n_las"]),
-                    float(p["base_rate_good_plus"]))
+                    float(p["base_rate_good_plus"]), dynamic, adjusted)
 
 
 def size(x: float) -> str:
@@ -130,6 +142,8 @@ def keyfindings_variables(results: dict, sample: pd.DataFrame, quarters: pd.Data
         out[key]["within"] = _estimate_vars(h.within[term], term)
         for name, est in h.sensitivities.items():
             out[key][SENSITIVITY_KEYS[name]] = _estimate_vars(est[term], term)
+        out[key]["dynamic"] = _estimate_vars(h.dynamic[term], term)
+    out["multiple"] = {"n_all": str(h.adjusted["n_all"]), "n_headline": str(h.adjusted["n_headline"])}
     for kind in ("raw", "adjusted"):
         t = quarters[quarters["kind"] == kind].set_index("quarter")
         out[kind] = {"low_share": _pct(t.loc[0, "share"]), "high_share": _pct(t.loc[3, "share"]),
