@@ -81,9 +81,14 @@ class _Text(HTMLParser):
         a = dict(attrs)
         if tag == "img" and a.get("alt"):
             self.alts.append(a["alt"])
+        if tag == "svg" and a.get("aria-label"):  # the HTML maps: inline SVG named by its alt text
+            self.alts.append(a["aria-label"])
         if "href" in a:
             self.hrefs.append(a["href"] or "")
         self._in = tag if tag in ("script", "style") else None
+        # a JSON data block (the council profiles' data) is data, not code: the browser never runs it
+        if tag == "script" and a.get("type") == "application/json":
+            self._in = "json"
 
     def handle_endtag(self, tag):
         self._in = None

@@ -257,7 +257,13 @@ def label_extremes(ax, key: pd.DataFrame, v: pd.Series, names: pd.Series, fmt) -
         ax.text(x, y, letter, ha="center", va="center", fontsize=EXTREME_PT, fontweight="bold",
                 color="#000000" if light else "#ffffff", zorder=4)
         parts.append(f"{letter} {word}: {figure_name(names.get(la, la))} ({fmt(finite[la])})")
-    return " · ".join(parts)
+    line = " · ".join(parts)
+    # one line while it fits the figure's width, else one line each (long names)
+    return line if len(line) <= EXTREMES_ONE_LINE else "\n".join(parts)
+
+
+#: longest extremes label kept on one line under the colour bar (characters at EXTREME_PT)
+EXTREMES_ONE_LINE = 70
 
 
 #: longest council name printed on a PDF map (the longest real name, "Kingston upon Hull, City of",

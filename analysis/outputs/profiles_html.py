@@ -35,9 +35,13 @@ def json_for_script(obj) -> str:
     -----
     ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (JSON string
     escapes), so no ``</script>`` or ``<!--`` can appear; the script reads it with ``JSON.parse``.
+    ``@``, ``{`` of a ``{{<`` and ``$`` are escaped too (``\\u0040``, ``\\u007b``, ``\\u0024``), so
+    neither a cross-reference or citation (``@fig-x``) nor a shortcode can be read out of the
+    data by a text pass over the document (the lite engine's, or a Quarto filter's).
     """
     text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.replace("@", "\\u0040").replace("{{", "\\u007b\\u007b").replace("$", "\\u0024")
 
 
 def _num(x, digits: int):
