@@ -181,12 +181,19 @@ def build_profiles(panel: pd.DataFrame, inspections: pd.DataFrame,
                         for la, m, y, v in zip(series["la_code"], series["measure"], series["year"], series["value"])]
 
     pos = []
+    year_values: dict[tuple[str, int], np.ndarray] = {}  # (measure, year) -> every council's value, computed once
+
+    def values_in(m: str, y: int) -> np.ndarray:
+        if (m, y) not in year_values:
+            year_values[m, y] = _one_per_council(panel[panel["year"] == y]).dropna(subset=[m])[m].to_numpy(float)
+        return year_values[m, y]
+
     for m in measures:
         has = series[(series["measure"] == m) & series["value"].notna()]
         latest = has.sort_values("year").groupby("la_code").tail(1).set_index("la_code")
         for la, r in latest.iterrows():
             y = int(r["year"])
-            vals = _one_per_council(panel[panel["year"] == y]).dropna(subset=[m])[m].to_numpy(float)
+            vals = values_in(m, y)
             cuts = np.percentile(vals, [25, 50, 75])
             q = 1 + int(sum(r["value"] > c for c in cuts))
             rank = 1 + int((vals < r["value"]).sum())
